@@ -1,0 +1,386 @@
+//! Binding handlers to a network, and choosing the role of each connection.
+
+mod compiled;
+mod handler;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
+use serde::de::DeserializeOwned;
+
+pub(crate) use compiled::{CompiledNetwork, RoleId};
+pub(crate) use handler::DispatchError;
+pub use handler::{Handler, HandlerError};
+
+use crate::network::Network;
+use crate::runtime::{Admission, CallParts, ConnectRequest, Ctx, Outbox, Rejection, Session};
+
+/// Why handlers could not be bound to a network.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BindError {
+    /// A handler was given for a message the host role does not accept.
+    #[error("network `{network}` has no message `{message}` for its host role `{host}`; it accepts: {}", .accepted.join(", "))]
+    UnknownMessage {
+        /// The network's name.
+        network: String,
+        /// The host role's name.
+        host: String,
+        /// The message named by the handler.
+        message: String,
+        /// The messages the host role accepts.
+        accepted: Vec<String>,
+    },
+    /// Two handlers were given for one message.
+    #[error("message `{message}` already has a handler")]
+    DuplicateHandler {
+        /// The message.
+        message: String,
+    },
+    /// Host messages were left without a handler (see [`BindingsBuilder::allow_unhandled`]).
+    #[error("network `{network}`: no handler for {}", .messages.join(", "))]
+    Unhandled {
+        /// The network's name.
+        network: String,
+        /// The messages without a handler.
+        messages: Vec<String>,
+    },
+    /// A route option names a role that is not a remote role of the network.
+    #[error("`{role}` is not a role a connection can hold in network `{network}`; remote roles: {}", .remote.join(", "))]
+    UnknownRole {
+        /// The network's name.
+        network: String,
+        /// The role named.
+        role: String,
+        /// The roles connections can hold.
+        remote: Vec<String>,
+    },
+    /// Nothing says which role a connection holds.
+    #[error("network `{network}` has several remote roles ({}); choose with `fixed_role`, `open_roles` or `on_connect`", .remote.join(", "))]
+    NoRoleSelection {
+        /// The network's name.
+        network: String,
+        /// The roles connections can hold.
+        remote: Vec<String>,
+    },
+    /// A payload schema failed to compile.
+    #[error("schema of `{role}.{message}` does not compile: {reason}")]
+    Schema {
+        /// The role accepting the message.
+        role: String,
+        /// The message.
+        message: String,
+        /// The compiler's error.
+        reason: String,
+    },
+}
+
+/// Limits and timeouts of every connection of a network.
+#[derive(Debug, Clone)]
+pub struct SessionConfig {
+    /// The largest inbound frame, in bytes; a larger one closes the connection with 1009.
+    pub max_frame_bytes: usize,
+    /// How many outbound frames may wait per connection.
+    pub outbound_queue: usize,
+    /// How long a send waits for room in a full outbound queue before the
+    /// peer is disconnected (1008) as a slow consumer.
+    pub send_timeout: Duration,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        Self {
+            max_frame_bytes: 64 * 1024,
+            outbound_queue: 1024,
+            send_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+type ConnectHook =
+    Arc<dyn Fn(ConnectRequest) -> BoxFuture<'static, Result<Admission, Rejection>> + Send + Sync>;
+type CloseHook = Arc<dyn Fn(CallParts) -> BoxFuture<'static, ()> + Send + Sync>;
+
+/// Declares the handlers and connection policy of a network; see [`Bindings::builder`].
+#[must_use]
+pub struct BindingsBuilder<S> {
+    network: Network,
+    state: Arc<S>,
+    handlers: HashMap<String, handler::ErasedHandler>,
+    fixed_role: Option<String>,
+    open_roles: Vec<String>,
+    connect_hook: Option<ConnectHook>,
+    close_hook: Option<CloseHook>,
+    allow_unhandled: bool,
+    config: SessionConfig,
+}
+
+impl<S: Send + Sync + 'static> BindingsBuilder<S> {
+    /// Binds `handler` to the host message `message`.
+    ///
+    /// The payload type `T` is whatever the handler takes; it is deserialized
+    /// after the payload passed the message's schema.
+    pub fn on<T, H>(mut self, message: &str, handler: H) -> Result<Self, BindError>
+    where
+        T: DeserializeOwned + Send + 'static,
+        H: Handler<S, T>,
+    {
+        let host = self.network.spec().roles.get(self.network.host_role());
+        let accepted = host.map(|role| &role.messages);
+        if !accepted.is_some_and(|messages| messages.contains_key(message)) {
+            return Err(BindError::UnknownMessage {
+                network: self.network.name().to_owned(),
+                host: self.network.host_role().to_owned(),
+                message: message.to_owned(),
+                accepted: accepted
+                    .map(|m| m.keys().cloned().collect())
+                    .unwrap_or_default(),
+            });
+        }
+        if self.handlers.contains_key(message) {
+            return Err(BindError::DuplicateHandler {
+                message: message.to_owned(),
+            });
+        }
+        let erased = handler::erase(Arc::clone(&self.state), handler);
+        self.handlers.insert(message.to_owned(), erased);
+        Ok(self)
+    }
+
+    /// Every connection holds `role`.
+    pub fn fixed_role(mut self, role: impl Into<String>) -> Self {
+        self.fixed_role = Some(role.into());
+        self
+    }
+
+    /// Compatibility mode: a connection's first frame chooses its role among
+    /// `roles` (roles that need no authentication). Also applies when the
+    /// connect hook answers [`Admission::first_frame`].
+    pub fn open_roles<I, R>(mut self, roles: I) -> Self
+    where
+        I: IntoIterator<Item = R>,
+        R: Into<String>,
+    {
+        self.open_roles = roles.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Decides each connection's role from its upgrade request, or refuses it.
+    ///
+    /// The hook runs before the upgrade; a [`Rejection`] becomes the HTTP
+    /// answer (401, 403, ...).
+    pub fn on_connect<F, Fut>(mut self, hook: F) -> Self
+    where
+        F: Fn(ConnectRequest, Arc<S>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Admission, Rejection>> + Send + 'static,
+    {
+        let state = Arc::clone(&self.state);
+        self.connect_hook = Some(Arc::new(move |request| {
+            Box::pin(hook(request, Arc::clone(&state)))
+        }));
+        self
+    }
+
+    /// Runs once when a connection whose role was established closes, from
+    /// either side.
+    pub fn on_close<F, Fut>(mut self, hook: F) -> Self
+    where
+        F: Fn(Ctx<S>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let state = Arc::clone(&self.state);
+        self.close_hook = Some(Arc::new(move |parts| {
+            Box::pin(hook(Ctx::new(Arc::clone(&state), parts)))
+        }));
+        self
+    }
+
+    /// Lets host messages go without a handler; peers sending them get `not_implemented`.
+    pub fn allow_unhandled(mut self) -> Self {
+        self.allow_unhandled = true;
+        self
+    }
+
+    /// The largest inbound frame in bytes (default 64 KiB).
+    pub fn max_frame_bytes(mut self, bytes: usize) -> Self {
+        self.config.max_frame_bytes = bytes;
+        self
+    }
+
+    /// How many outbound frames may wait per connection (default 1024).
+    pub fn outbound_queue(mut self, frames: usize) -> Self {
+        self.config.outbound_queue = frames;
+        self
+    }
+
+    /// How long a send waits on a full queue before the peer is dropped as a
+    /// slow consumer (default 5 s).
+    pub fn send_timeout(mut self, timeout: Duration) -> Self {
+        self.config.send_timeout = timeout;
+        self
+    }
+
+    /// Checks the bindings and compiles every payload schema.
+    pub fn build(self) -> Result<Bindings, BindError> {
+        let network = &self.network;
+        let remote: Vec<String> = network.remote_roles().map(str::to_owned).collect();
+        let role_check = |role: &String| {
+            if remote.contains(role) {
+                Ok(())
+            } else {
+                Err(BindError::UnknownRole {
+                    network: network.name().to_owned(),
+                    role: role.clone(),
+                    remote: remote.clone(),
+                })
+            }
+        };
+        self.fixed_role.iter().try_for_each(role_check)?;
+        self.open_roles.iter().try_for_each(role_check)?;
+        let fixed_role = match (
+            &self.fixed_role,
+            &self.connect_hook,
+            self.open_roles.is_empty(),
+        ) {
+            (None, None, true) if remote.len() == 1 => remote.first().cloned(),
+            (None, None, true) => {
+                return Err(BindError::NoRoleSelection {
+                    network: network.name().to_owned(),
+                    remote,
+                });
+            }
+            _ => self.fixed_role.clone(),
+        };
+        if !self.allow_unhandled {
+            let host = &network.spec().roles[network.host_role()];
+            let missing: Vec<String> = host
+                .messages
+                .keys()
+                .filter(|name| !self.handlers.contains_key(*name))
+                .cloned()
+                .collect();
+            if !missing.is_empty() {
+                return Err(BindError::Unhandled {
+                    network: network.name().to_owned(),
+                    messages: missing,
+                });
+            }
+        }
+        let compiled = CompiledNetwork::compile(self.network, self.handlers)?;
+        let open_roles = self
+            .open_roles
+            .iter()
+            .filter_map(|role| compiled.remote_role(role))
+            .collect();
+        Ok(Bindings {
+            runtime: Arc::new(Runtime {
+                network: Arc::new(compiled),
+                fixed_role,
+                open_roles,
+                connect_hook: self.connect_hook,
+                close_hook: self.close_hook,
+                config: self.config,
+            }),
+        })
+    }
+}
+
+impl<S> fmt::Debug for BindingsBuilder<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BindingsBuilder")
+            .field("network", &self.network.name())
+            .field("handlers", &self.handlers.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A network with its handlers bound and its schemas compiled: what an adapter mounts.
+///
+/// Cheap to clone. Create sessions with [`Bindings::session`], or hand it to
+/// an adapter such as `openws-axum`.
+#[derive(Clone)]
+pub struct Bindings {
+    runtime: Arc<Runtime>,
+}
+
+/// What every session of a network shares.
+pub(crate) struct Runtime {
+    pub(crate) network: Arc<CompiledNetwork>,
+    fixed_role: Option<String>,
+    pub(crate) open_roles: Vec<RoleId>,
+    connect_hook: Option<ConnectHook>,
+    pub(crate) close_hook: Option<CloseHook>,
+    pub(crate) config: SessionConfig,
+}
+
+impl Bindings {
+    /// Starts binding handlers to `network`, with `state` shared by every handler.
+    pub fn builder<S: Send + Sync + 'static>(network: Network, state: S) -> BindingsBuilder<S> {
+        BindingsBuilder {
+            network,
+            state: Arc::new(state),
+            handlers: HashMap::new(),
+            fixed_role: None,
+            open_roles: Vec::new(),
+            connect_hook: None,
+            close_hook: None,
+            allow_unhandled: false,
+            config: SessionConfig::default(),
+        }
+    }
+
+    /// The bound network.
+    pub fn network(&self) -> &Network {
+        self.runtime.network.network()
+    }
+
+    /// The limits every connection of this network gets.
+    pub fn config(&self) -> &SessionConfig {
+        &self.runtime.config
+    }
+
+    /// Decides which role a new connection holds: the connect hook's answer,
+    /// else the fixed role, else the first frame (among the open roles).
+    pub async fn admit(&self, request: ConnectRequest) -> Result<Admission, Rejection> {
+        let admission = match &self.runtime.connect_hook {
+            Some(hook) => hook(request).await?,
+            None => match &self.runtime.fixed_role {
+                Some(role) => Admission::role(role.clone()),
+                None => Admission::first_frame(),
+            },
+        };
+        match admission.chosen_role() {
+            Some(role) if self.runtime.network.remote_role(role).is_none() => {
+                tracing::error!(role, "connect hook chose a role the network does not have");
+                Err(Rejection::new(
+                    http::StatusCode::INTERNAL_SERVER_ERROR,
+                    "the server chose an unknown role",
+                ))
+            }
+            None if self.runtime.open_roles.is_empty() => {
+                Err(Rejection::forbidden("no role is open to this connection"))
+            }
+            _ => Ok(admission),
+        }
+    }
+
+    /// A session for one connection, and the outbox its transport drains.
+    ///
+    /// The session opens at once when `admission` chose a role; otherwise the
+    /// first frame opens it.
+    pub fn session(&self, admission: Admission) -> (Session, Outbox) {
+        Session::new(Arc::clone(&self.runtime), admission)
+    }
+}
+
+impl fmt::Debug for Bindings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Bindings")
+            .field("network", &self.network().name())
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,16 @@
+#![doc = include_str!("../README.md")]
+
+mod bind;
+mod discovery;
+mod network;
+pub mod runtime;
+pub mod spec;
+
+pub use bind::{BindError, Bindings, BindingsBuilder, Handler, HandlerError, SessionConfig};
+pub use discovery::{MountedNetwork, SpecRegistry};
+pub use network::{Message, Network, NetworkBuilder, Role, schema_for};
+pub use runtime::{
+    Admission, CloseFrame, ConnectRequest, ConnectionId, Ctx, ErrorCode, FrameError, Inbound,
+    Outbox, Outgoing, Peer, Rejection, SendError, Session, serve_connection,
+};
+pub use spec::{Document, SpecError};

@@ -1,0 +1,161 @@
+//! Connection admission: which role a new connection holds, decided from its HTTP request.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::net::SocketAddr;
+
+use http::{HeaderMap, StatusCode, Uri, header};
+
+/// The HTTP upgrade request of a new connection, as a connect hook sees it.
+///
+/// Adapters build it from their framework's request type.
+///
+/// ```
+/// use openws_core::ConnectRequest;
+///
+/// let mut headers = http::HeaderMap::new();
+/// headers.insert("authorization", "Bearer s3cret".parse().unwrap());
+/// let request = ConnectRequest::new("/chat?room=lobby".parse().unwrap(), headers);
+/// assert_eq!(request.bearer_token(), Some("s3cret"));
+/// assert_eq!(request.query("room").as_deref(), Some("lobby"));
+/// ```
+#[derive(Debug, Clone)]
+pub struct ConnectRequest {
+    uri: Uri,
+    headers: HeaderMap,
+    remote_addr: Option<SocketAddr>,
+}
+
+impl ConnectRequest {
+    /// A request for `uri` with `headers`.
+    pub fn new(uri: Uri, headers: HeaderMap) -> Self {
+        Self {
+            uri,
+            headers,
+            remote_addr: None,
+        }
+    }
+
+    /// Records the peer's socket address.
+    #[must_use]
+    pub fn with_remote_addr(mut self, addr: Option<SocketAddr>) -> Self {
+        self.remote_addr = addr;
+        self
+    }
+
+    /// The request URI (path and query).
+    pub fn uri(&self) -> &Uri {
+        &self.uri
+    }
+
+    /// All request headers.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// A header's value, if present and visible ASCII.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name)?.to_str().ok()
+    }
+
+    /// A query parameter's first value, percent-decoded.
+    pub fn query(&self, name: &str) -> Option<Cow<'_, str>> {
+        form_urlencoded::parse(self.uri.query()?.as_bytes())
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value)
+    }
+
+    /// The token of an `Authorization: Bearer <token>` header.
+    pub fn bearer_token(&self) -> Option<&str> {
+        let value = self.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+        let (scheme, token) = value.split_once(' ')?;
+        scheme
+            .eq_ignore_ascii_case("bearer")
+            .then(|| token.trim())
+            .filter(|token| !token.is_empty())
+    }
+
+    /// The peer's socket address, when the adapter knows it.
+    pub fn remote_addr(&self) -> Option<SocketAddr> {
+        self.remote_addr
+    }
+}
+
+/// A connection let in: the role it holds, and data for its handlers.
+#[derive(Debug, Default)]
+pub struct Admission {
+    pub(crate) role: Option<String>,
+    pub(crate) extensions: http::Extensions,
+}
+
+impl Admission {
+    /// The connection holds `role` from the start; frames naming another role are refused.
+    pub fn role(role: impl Into<String>) -> Self {
+        Self {
+            role: Some(role.into()),
+            extensions: http::Extensions::new(),
+        }
+    }
+
+    /// The first frame's `fromRole` chooses the role, among the route's open roles
+    /// (compatibility mode for peers that need no authentication).
+    pub fn first_frame() -> Self {
+        Self::default()
+    }
+
+    /// Attaches a value handlers can read with [`Ctx::extension`](crate::Ctx::extension),
+    /// such as the authenticated user.
+    #[must_use]
+    pub fn with_extension<T: Clone + Send + Sync + 'static>(mut self, value: T) -> Self {
+        self.extensions.insert(value);
+        self
+    }
+
+    /// The role chosen at connect time, if any.
+    pub fn chosen_role(&self) -> Option<&str> {
+        self.role.as_deref()
+    }
+}
+
+/// A refused upgrade: adapters answer it with this HTTP status and message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct Rejection {
+    status: StatusCode,
+    message: String,
+}
+
+impl Rejection {
+    /// Refuses with any status (a 4xx or 5xx).
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            message: message.into(),
+        }
+    }
+
+    /// 401: the request carries no valid credentials.
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, message)
+    }
+
+    /// 403: the credentials are valid but not enough.
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, message)
+    }
+
+    /// The HTTP status to answer with.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The reason, sent as the response body.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.status, self.message)
+    }
+}

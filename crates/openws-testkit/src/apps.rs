@@ -1,0 +1,209 @@
+//! The networks the suite serves: the seed's chat, and a probe network for edge cases.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use openws::{
+    Admission, Bindings, CloseFrame, ConnectRequest, ConnectionId, Ctx, HandlerError, Message,
+    Network, Rejection, Role,
+};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::Mount;
+
+#[allow(dead_code, unreachable_pub)]
+#[path = "../../../examples/chat/mod.rs"]
+mod chat;
+
+/// The portal token the suite's chat servers accept.
+pub const PORTAL_TOKEN: &str = "suite-portal-token";
+
+/// The query key that admits an `admin` on the hook-guarded probe route.
+pub const ADMIN_KEY: &str = "letmein";
+
+/// The largest frame the probe network accepts.
+pub const PROBE_MAX_FRAME: usize = 1024;
+
+/// The seed's chat network at `/chat`, as the examples serve it.
+pub fn chat() -> Mount {
+    Mount {
+        path: "/chat",
+        bindings: chat::bindings(PORTAL_TOKEN).expect("chat bindings"),
+    }
+}
+
+/// The chat network as a spec document (what `/openws/spec.json` must list).
+pub fn chat_network() -> Network {
+    chat::network()
+}
+
+/// What the probe network's close hook saw.
+#[derive(Debug, Default)]
+pub struct ProbeState {
+    closes: Mutex<HashMap<ConnectionId, u32>>,
+    opened: Mutex<Vec<ConnectionId>>,
+}
+
+impl ProbeState {
+    /// Connections that sent at least one `echo`, in order.
+    pub fn opened(&self) -> Vec<ConnectionId> {
+        self.opened.lock().unwrap().clone()
+    }
+
+    /// How often the close hook ran for `connection`.
+    pub fn closes(&self, connection: ConnectionId) -> u32 {
+        self.closes
+            .lock()
+            .unwrap()
+            .get(&connection)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Waits (bounded) until the close hook ran for `connection`; returns the count
+    /// after a grace period in which a second run would show.
+    pub async fn wait_closed(&self, connection: ConnectionId) -> u32 {
+        let deadline = tokio::time::Instant::now() + crate::client::TIMEOUT;
+        while self.closes(connection) == 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        tokio::time::sleep(crate::client::QUIET).await;
+        self.closes(connection)
+    }
+}
+
+/// How the probe route decides roles.
+#[derive(Debug, Clone, Copy)]
+pub enum RoleRule {
+    /// Every connection is `user`.
+    Fixed,
+    /// `?role=admin&key=letmein` is admin; `?role=admin` alone gets 401,
+    /// `?role=banned` 403; anyone else is `user`.
+    Hook,
+    /// The first frame chooses, and only `user` is open.
+    FirstFrame,
+}
+
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+struct Text {
+    text: String,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+struct Empty {}
+
+fn probe_network() -> Network {
+    let text = || json!({"type": "object", "properties": {"text": {"type": "string"}}, "required": ["text"]});
+    Network::builder("probe")
+        .description("Edge cases of the runtime")
+        .role(
+            Role::host("server")
+                .message(
+                    Message::new("echo")
+                        .payload::<Text>()
+                        .from(["user", "admin"]),
+                )
+                .message(Message::new("adminOnly").payload::<Empty>().from(["admin"]))
+                .message(Message::new("boom").payload::<Empty>())
+                .message(Message::new("fail").payload::<Empty>())
+                .message(Message::new("badReply").payload::<Empty>())
+                .message(Message::new("kick").payload::<Empty>())
+                .message(Message::new("unbound").payload::<Empty>()),
+        )
+        .role(Role::new("user").message(Message::new("echoed").payload_schema(text())))
+        .role(Role::new("admin").message(Message::new("echoed").payload_schema(text())))
+        .build()
+        .expect("probe network is valid")
+}
+
+async fn echo(ctx: Ctx<Arc<ProbeState>>, payload: Text) -> Result<(), HandlerError> {
+    {
+        let mut opened = ctx.state().opened.lock().unwrap();
+        if !opened.contains(&ctx.connection_id()) {
+            opened.push(ctx.connection_id());
+        }
+    }
+    ctx.reply("echoed", &payload).await?;
+    Ok(())
+}
+
+async fn admin_only(ctx: Ctx<Arc<ProbeState>>, _: Empty) -> Result<(), HandlerError> {
+    ctx.reply("echoed", &json!({"text": "admin"})).await?;
+    Ok(())
+}
+
+async fn boom(_: Ctx<Arc<ProbeState>>, _: Empty) -> Result<(), HandlerError> {
+    panic!("the probe's boom handler panics on purpose")
+}
+
+async fn fail(_: Ctx<Arc<ProbeState>>, _: Empty) -> Result<(), HandlerError> {
+    Err(HandlerError::new("failed on purpose"))
+}
+
+/// Tries to send what the receiving role does not accept; reports what the peer handle said.
+async fn bad_reply(ctx: Ctx<Arc<ProbeState>>, _: Empty) -> Result<(), HandlerError> {
+    let wrong_type = ctx.peer().send("echoed", &json!({"text": 5})).await;
+    let unknown = ctx.peer().send("nope", &json!({})).await;
+    let report = json!({
+        "wrongType": wrong_type.map_err(|e| e.to_string()).err(),
+        "unknown": unknown.map_err(|e| e.to_string()).err(),
+    });
+    Err(HandlerError::new(report.to_string()))
+}
+
+async fn kick(ctx: Ctx<Arc<ProbeState>>, _: Empty) -> Result<(), HandlerError> {
+    ctx.peer()
+        .close(CloseFrame::new(CloseFrame::NORMAL, "kicked"));
+    Ok(())
+}
+
+async fn admit(request: ConnectRequest) -> Result<Admission, Rejection> {
+    match (
+        request.query("role").as_deref(),
+        request.query("key").as_deref(),
+    ) {
+        (Some("admin"), Some(ADMIN_KEY)) => Ok(Admission::role("admin")),
+        (Some("admin"), _) => Err(Rejection::unauthorized("admin needs a key")),
+        (Some("banned"), _) => Err(Rejection::forbidden("banned")),
+        _ => Ok(Admission::role("user")),
+    }
+}
+
+/// The probe network at `path`, its roles decided by `rule`, reporting into `state`.
+pub fn probe(path: &'static str, rule: RoleRule, state: Arc<ProbeState>) -> Mount {
+    let builder = Bindings::builder(probe_network(), state)
+        .on("echo", echo)
+        .and_then(|b| b.on("adminOnly", admin_only))
+        .and_then(|b| b.on("boom", boom))
+        .and_then(|b| b.on("fail", fail))
+        .and_then(|b| b.on("badReply", bad_reply))
+        .and_then(|b| b.on("kick", kick))
+        .expect("probe handlers bind")
+        .allow_unhandled()
+        .max_frame_bytes(PROBE_MAX_FRAME)
+        .on_close(|ctx: Ctx<Arc<ProbeState>>| async move {
+            *ctx.state()
+                .closes
+                .lock()
+                .unwrap()
+                .entry(ctx.connection_id())
+                .or_default() += 1;
+        });
+    let builder = match rule {
+        RoleRule::Fixed => builder.fixed_role("user"),
+        RoleRule::Hook => builder.on_connect(|request, _| admit(request)),
+        RoleRule::FirstFrame => builder.open_roles(["user"]),
+    };
+    Mount {
+        path,
+        bindings: builder.build().expect("probe bindings"),
+    }
+}
+
+/// `{fromRole, messageName, payload}` as a JSON value.
+pub fn frame(from_role: &str, name: &str, payload: Value) -> Value {
+    json!({"fromRole": from_role, "messageName": name, "payload": payload})
+}
