@@ -5,8 +5,11 @@ mod discovery;
 mod network;
 pub mod runtime;
 pub mod spec;
+pub mod typed;
 
-pub use bind::{BindError, Bindings, BindingsBuilder, Handler, HandlerError, SessionConfig};
+pub use bind::{
+    BindError, Bindings, BindingsBuilder, Handler, HandlerError, SenderScope, SessionConfig,
+};
 pub use discovery::{MountedNetwork, SpecRegistry};
 pub use network::{Message, Network, NetworkBuilder, Role, schema_for};
 pub use runtime::{

@@ -64,12 +64,52 @@ impl Network {
         })
     }
 
-    /// Takes the network `name` out of a document.
+    /// Takes the network `name` out of a document; the role marked
+    /// `"x-host": true` is the one this process implements.
     pub fn from_document(document: &Document, name: &str) -> Result<Self, SpecError> {
-        let spec = document.networks.get(name).cloned().ok_or_else(|| {
-            SpecError::at("/networks", format!("the document has no network `{name}`"))
-        })?;
+        Self::from_spec(name, Self::spec_in(document, name)?)
+    }
+
+    /// Takes the network `name` out of a document, implementing role `host`
+    /// whatever the document marks (specs written for other tools often mark none).
+    ///
+    /// ```
+    /// use openws_core::{Document, Network};
+    ///
+    /// let document = Document::from_json_str(r#"{"openws": "0.0.2", "networks": {"echo": {"roles": {
+    ///     "server": {"messages": {"ping": {"payload": {"type": "object"}, "from": ["client"]}}},
+    ///     "client": {"messages": {"pong": {"payload": {"type": "object"}}}}
+    /// }}}}"#)?;
+    /// let network = Network::from_document_as(&document, "echo", "server")?;
+    /// assert_eq!(network.host_role(), "server");
+    /// # Ok::<(), openws_core::SpecError>(())
+    /// ```
+    pub fn from_document_as(
+        document: &Document,
+        name: &str,
+        host: &str,
+    ) -> Result<Self, SpecError> {
+        let mut spec = Self::spec_in(document, name)?;
+        if !spec.roles.contains_key(host) {
+            return Err(SpecError::at(
+                format!("/networks/{name}/roles"),
+                format!("network `{name}` has no role `{host}`"),
+            ));
+        }
+        for (role_name, role) in &mut spec.roles {
+            role.extensions.remove(HOST_MARKER);
+            if role_name == host {
+                role.extensions
+                    .insert(HOST_MARKER.to_owned(), Value::Bool(true));
+            }
+        }
         Self::from_spec(name, spec)
+    }
+
+    fn spec_in(document: &Document, name: &str) -> Result<NetworkSpec, SpecError> {
+        document.networks.get(name).cloned().ok_or_else(|| {
+            SpecError::at("/networks", format!("the document has no network `{name}`"))
+        })
     }
 
     /// The network's name.

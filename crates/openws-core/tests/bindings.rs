@@ -53,7 +53,8 @@ fn second_handler_for_a_message_is_refused() {
     assert_eq!(
         error,
         BindError::DuplicateHandler {
-            message: "a".into()
+            message: "a".into(),
+            sender: None
         }
     );
 }
@@ -189,4 +190,68 @@ fn payload_schemas_that_cannot_compile_are_refused_up_front() {
         error.problems[0].location,
         "/networks/n/roles/server/messages/a/payload"
     );
+}
+
+fn say_network() -> Network {
+    Network::builder("n")
+        .role(Role::host("server").message(Message::new("say").from(["client", "portal"])))
+        .role(Role::new("client").message(Message::new("note")))
+        .role(Role::new("portal").message(Message::new("note")))
+        .role(Role::new("viewer").message(Message::new("note")))
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn per_sender_handlers_follow_the_from_list() {
+    let error = Bindings::builder(say_network(), ())
+        .from_role("viewer")
+        .on("say", ok)
+        .unwrap_err();
+    assert_eq!(
+        error,
+        BindError::ForbiddenSender {
+            message: "say".into(),
+            role: "viewer".into(),
+            allowed: vec!["client".into(), "portal".into()],
+        }
+    );
+    let error = Bindings::builder(say_network(), ())
+        .from_role("client")
+        .on("say", ok)
+        .unwrap()
+        .on("say", ok)
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "message `say` already has a handler for role `client`"
+    );
+    // One sender covered is not enough; both senders, or a default, are.
+    let error = Bindings::builder(say_network(), ())
+        .from_role("client")
+        .on("say", ok)
+        .unwrap()
+        .fixed_role("client")
+        .build()
+        .unwrap_err();
+    assert!(matches!(error, BindError::Unhandled { .. }), "{error}");
+    Bindings::builder(say_network(), ())
+        .from_role("client")
+        .on("say", ok)
+        .unwrap()
+        .from_role("portal")
+        .on("say", ok)
+        .unwrap()
+        .fixed_role("client")
+        .build()
+        .unwrap();
+    Bindings::builder(say_network(), ())
+        .on("say", ok)
+        .unwrap()
+        .from_role("portal")
+        .on("say", ok)
+        .unwrap()
+        .fixed_role("client")
+        .build()
+        .unwrap();
 }

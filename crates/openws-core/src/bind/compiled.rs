@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use jsonschema::Validator;
 use serde_json::{Value, json};
 
-use super::BindError;
 use super::handler::ErasedHandler;
+use super::{BindError, MessageHandlers};
 use crate::network::Network;
 use crate::runtime::{ErrorCode, FrameError};
 
@@ -33,14 +33,17 @@ pub(crate) struct CompiledMessage {
     validator: Validator,
     /// Roles allowed to send it; `None` allows every role.
     senders: Option<Vec<RoleId>>,
-    pub(crate) handler: Option<ErasedHandler>,
+    /// The handler for senders without their own.
+    any_sender: Option<ErasedHandler>,
+    /// Sender-specific handlers.
+    by_sender: Vec<(RoleId, ErasedHandler)>,
 }
 
 impl CompiledNetwork {
     /// Compiles every payload schema of every role, and attaches handlers to host messages.
     pub(crate) fn compile(
         network: Network,
-        mut handlers: HashMap<String, ErasedHandler>,
+        mut handlers: HashMap<String, MessageHandlers>,
     ) -> Result<Self, BindError> {
         let spec = network.spec();
         let role_id = |name: &str| spec.roles.get_index_of(name);
@@ -60,17 +63,23 @@ impl CompiledNetwork {
                     .from
                     .as_ref()
                     .map(|from| from.iter().filter_map(|r| role_id(r)).collect());
-                let handler = if is_host {
-                    handlers.remove(message_name)
+                let bound = if is_host {
+                    handlers.remove(message_name).unwrap_or_default()
                 } else {
-                    None
+                    MessageHandlers::default()
                 };
+                let by_sender = bound
+                    .by_sender
+                    .into_iter()
+                    .filter_map(|(role, handler)| Some((role_id(&role)?, handler)))
+                    .collect();
                 messages.insert(
                     message_name.clone(),
                     CompiledMessage {
                         validator,
                         senders,
-                        handler,
+                        any_sender: bound.any,
+                        by_sender,
                     },
                 );
             }
@@ -119,6 +128,15 @@ impl CompiledNetwork {
 }
 
 impl CompiledMessage {
+    /// The handler for this message sent by `role`.
+    pub(crate) fn handler(&self, role: RoleId) -> Option<&ErasedHandler> {
+        self.by_sender
+            .iter()
+            .find(|(sender, _)| *sender == role)
+            .map(|(_, handler)| handler)
+            .or(self.any_sender.as_ref())
+    }
+
     /// Whether a connection holding `role` may send this message.
     pub(crate) fn allows(&self, role: RoleId) -> bool {
         self.senders.as_ref().is_none_or(|s| s.contains(&role))

@@ -35,11 +35,23 @@ pub enum BindError {
         /// The messages the host role accepts.
         accepted: Vec<String>,
     },
-    /// Two handlers were given for one message.
-    #[error("message `{message}` already has a handler")]
+    /// Two handlers were given for one message (and one sender).
+    #[error("message `{message}` already has a handler{}", .sender.as_ref().map(|r| format!(" for role `{r}`")).unwrap_or_default())]
     DuplicateHandler {
         /// The message.
         message: String,
+        /// The sender the handlers were scoped to, if any.
+        sender: Option<String>,
+    },
+    /// A sender-scoped handler names a role the message's `from` list does not allow.
+    #[error("role `{role}` may not send `{message}`; its senders are: {}", .allowed.join(", "))]
+    ForbiddenSender {
+        /// The message.
+        message: String,
+        /// The role named.
+        role: String,
+        /// The roles allowed to send the message.
+        allowed: Vec<String>,
     },
     /// Host messages were left without a handler (see [`BindingsBuilder::allow_unhandled`]).
     #[error("network `{network}`: no handler for {}", .messages.join(", "))]
@@ -110,7 +122,7 @@ type CloseHook = Arc<dyn Fn(CallParts) -> BoxFuture<'static, ()> + Send + Sync>;
 pub struct BindingsBuilder<S> {
     network: Network,
     state: Arc<S>,
-    handlers: HashMap<String, handler::ErasedHandler>,
+    handlers: HashMap<String, MessageHandlers>,
     fixed_role: Option<String>,
     open_roles: Vec<String>,
     connect_hook: Option<ConnectHook>,
@@ -120,34 +132,97 @@ pub struct BindingsBuilder<S> {
 }
 
 impl<S: Send + Sync + 'static> BindingsBuilder<S> {
-    /// Binds `handler` to the host message `message`.
+    /// Binds `handler` to the host message `message`, for every role allowed to send it.
     ///
-    /// The payload type `T` is whatever the handler takes; it is deserialized
-    /// after the payload passed the message's schema.
-    pub fn on<T, H>(mut self, message: &str, handler: H) -> Result<Self, BindError>
+    /// The payload type `T` is whatever the handler takes (`serde_json::Value`
+    /// for dynamic payloads); it is deserialized after the payload passed the
+    /// message's schema. A sender with its own handler (see
+    /// [`BindingsBuilder::from_role`]) uses that one instead.
+    pub fn on<T, H>(self, message: &str, handler: H) -> Result<Self, BindError>
     where
         T: DeserializeOwned + Send + 'static,
         H: Handler<S, T>,
     {
-        let host = self.network.spec().roles.get(self.network.host_role());
-        let accepted = host.map(|role| &role.messages);
-        if !accepted.is_some_and(|messages| messages.contains_key(message)) {
-            return Err(BindError::UnknownMessage {
-                network: self.network.name().to_owned(),
-                host: self.network.host_role().to_owned(),
-                message: message.to_owned(),
-                accepted: accepted
-                    .map(|m| m.keys().cloned().collect())
-                    .unwrap_or_default(),
-            });
+        self.bind(None, message, handler)
+    }
+
+    /// Scopes the next handlers to messages sent by `role`.
+    ///
+    /// One message may have a handler per sender. The payload schema stays
+    /// the message's own (the spec has one schema per message), so handlers of
+    /// one message differ in behaviour, not in what they accept.
+    ///
+    /// ```
+    /// # use openws_core::{Bindings, Ctx, HandlerError, Message, Network, Role};
+    /// # use serde_json::Value;
+    /// # let network = Network::builder("chat")
+    /// #     .role(Role::host("server").message(Message::new("say").from(["client", "portal"])))
+    /// #     .role(Role::new("client").message(Message::new("heard")))
+    /// #     .role(Role::new("portal").message(Message::new("heard")))
+    /// #     .build()?;
+    /// async fn from_client(_: Ctx<()>, _: Value) -> Result<(), HandlerError> { Ok(()) }
+    /// async fn from_portal(_: Ctx<()>, _: Value) -> Result<(), HandlerError> { Ok(()) }
+    ///
+    /// let bindings = Bindings::builder(network, ())
+    ///     .from_role("client").on("say", from_client)?
+    ///     .from_role("portal").on("say", from_portal)?
+    ///     .open_roles(["client"])
+    ///     .build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_role(self, role: &str) -> SenderScope<S> {
+        SenderScope {
+            builder: self,
+            role: role.to_owned(),
         }
-        if self.handlers.contains_key(message) {
+    }
+
+    fn bind<T, H>(
+        mut self,
+        sender: Option<&str>,
+        message: &str,
+        handler: H,
+    ) -> Result<Self, BindError>
+    where
+        T: DeserializeOwned + Send + 'static,
+        H: Handler<S, T>,
+    {
+        let network = &self.network;
+        let host = &network.spec().roles[network.host_role()];
+        let Some(spec) = host.messages.get(message) else {
+            return Err(BindError::UnknownMessage {
+                network: network.name().to_owned(),
+                host: network.host_role().to_owned(),
+                message: message.to_owned(),
+                accepted: host.messages.keys().cloned().collect(),
+            });
+        };
+        if let Some(role) = sender {
+            let is_remote = network.remote_roles().any(|r| r == role);
+            if !is_remote || !spec.allows(role) {
+                return Err(BindError::ForbiddenSender {
+                    message: message.to_owned(),
+                    role: role.to_owned(),
+                    allowed: allowed_senders(network, message),
+                });
+            }
+        }
+        let entry = self.handlers.entry(message.to_owned()).or_default();
+        let taken = match sender {
+            None => entry.any.is_some(),
+            Some(role) => entry.by_sender.iter().any(|(r, _)| r == role),
+        };
+        if taken {
             return Err(BindError::DuplicateHandler {
                 message: message.to_owned(),
+                sender: sender.map(str::to_owned),
             });
         }
         let erased = handler::erase(Arc::clone(&self.state), handler);
-        self.handlers.insert(message.to_owned(), erased);
+        match sender {
+            None => entry.any = Some(erased),
+            Some(role) => entry.by_sender.push((role.to_owned(), erased)),
+        }
         Ok(self)
     }
 
@@ -260,7 +335,15 @@ impl<S: Send + Sync + 'static> BindingsBuilder<S> {
             let missing: Vec<String> = host
                 .messages
                 .keys()
-                .filter(|name| !self.handlers.contains_key(*name))
+                .filter(|name| {
+                    let handlers = self.handlers.get(*name);
+                    handlers.is_none_or(|h| {
+                        h.any.is_none()
+                            && allowed_senders(network, name)
+                                .iter()
+                                .any(|role| !h.by_sender.iter().any(|(r, _)| r == role))
+                    })
+                })
                 .cloned()
                 .collect();
             if !missing.is_empty() {
@@ -286,6 +369,79 @@ impl<S: Send + Sync + 'static> BindingsBuilder<S> {
                 config: self.config,
             }),
         })
+    }
+}
+
+/// Handlers of one host message: a default, and per-sender ones.
+#[derive(Default)]
+pub(crate) struct MessageHandlers {
+    pub(crate) any: Option<handler::ErasedHandler>,
+    pub(crate) by_sender: Vec<(String, handler::ErasedHandler)>,
+}
+
+/// The remote roles allowed to send a host message.
+fn allowed_senders(network: &Network, message: &str) -> Vec<String> {
+    let host = &network.spec().roles[network.host_role()];
+    network
+        .remote_roles()
+        .filter(|role| host.messages.get(message).is_some_and(|m| m.allows(role)))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Handlers scoped to one sender role; see [`BindingsBuilder::from_role`].
+#[must_use]
+pub struct SenderScope<S> {
+    builder: BindingsBuilder<S>,
+    role: String,
+}
+
+impl<S: Send + Sync + 'static> SenderScope<S> {
+    /// Binds `handler` to `message` when this scope's role sends it.
+    pub fn on<T, H>(mut self, message: &str, handler: H) -> Result<Self, BindError>
+    where
+        T: DeserializeOwned + Send + 'static,
+        H: Handler<S, T>,
+    {
+        self.builder = self.builder.bind(Some(&self.role), message, handler)?;
+        Ok(self)
+    }
+
+    /// Switches to handlers for another sender role.
+    pub fn from_role(self, role: &str) -> Self {
+        self.builder.from_role(role)
+    }
+
+    /// Back to the bindings builder, for handlers of every sender and route options.
+    pub fn done(self) -> BindingsBuilder<S> {
+        self.builder
+    }
+
+    /// See [`BindingsBuilder::open_roles`].
+    pub fn open_roles<I, R>(self, roles: I) -> BindingsBuilder<S>
+    where
+        I: IntoIterator<Item = R>,
+        R: Into<String>,
+    {
+        self.builder.open_roles(roles)
+    }
+
+    /// See [`BindingsBuilder::fixed_role`].
+    pub fn fixed_role(self, role: impl Into<String>) -> BindingsBuilder<S> {
+        self.builder.fixed_role(role)
+    }
+
+    /// See [`BindingsBuilder::build`].
+    pub fn build(self) -> Result<Bindings, BindError> {
+        self.builder.build()
+    }
+}
+
+impl<S> fmt::Debug for SenderScope<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SenderScope")
+            .field("role", &self.role)
+            .finish_non_exhaustive()
     }
 }
 

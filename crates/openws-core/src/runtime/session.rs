@@ -181,7 +181,7 @@ impl Session {
         }
         let payload = wire::decode_payload(envelope.payload)?;
         message.check_payload(&payload)?;
-        let Some(handler) = &message.handler else {
+        let Some(handler) = message.handler(role) else {
             return Err(FrameError::new(
                 ErrorCode::NotImplemented,
                 format!("`{name}` has no handler on this server"),

@@ -132,6 +132,15 @@ impl Document {
         Self::from_value(value)
     }
 
+    /// Reads, parses and validates a document file.
+    pub fn from_path(path: impl AsRef<std::path::Path>) -> Result<Self, SpecError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|error| {
+            SpecError::at("", format!("cannot read {}: {error}", path.display()))
+        })?;
+        Self::from_json_str(&text)
+    }
+
     /// Validates a JSON value as an OpenWS document and converts it.
     pub fn from_value(value: Value) -> Result<Self, SpecError> {
         validate::check_official_schema(&value)?;
