@@ -1,13 +1,20 @@
-//! The chat network of the OpenWS seed: rooms, members and an admin portal.
+//! The chat network of the OpenWS seed: rooms, members and an admin portal,
+//! written in each authoring style (see `docs/authoring.md`).
 //!
-//! Shared by the chat examples and the end-to-end tests.
+//! Shared by the chat examples and the end-to-end tests. The rooms logic
+//! lives here once; each style module only declares the network and wires
+//! its handlers to it.
+
+mod document;
+mod fluent;
+mod trait_first;
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use openws::{
-    Admission, BindError, Bindings, ConnectRequest, Ctx, HandlerError, Message, Network, Peer,
-    Rejection, Role,
+    Admission, BindError, Bindings, BindingsBuilder, ConnectRequest, ConnectionId, HandlerError,
+    Network, Peer, Rejection,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -64,47 +71,85 @@ pub(crate) struct ReceivedRoomStats {
     pub(crate) members: Vec<String>,
 }
 
-/// The chat network: `server` (host), `client` and `portal`.
-pub(crate) fn network() -> Network {
-    Network::builder("chat")
-        .description("A chat network: clients meet in rooms, a portal watches them")
-        .role(
-            Role::host("server")
-                .description("The chat server")
-                .message(
-                    Message::new("createRoom")
-                        .payload::<RoomRequest>()
-                        .from(["client"]),
-                )
-                .message(
-                    Message::new("joinRoom")
-                        .payload::<RoomRequest>()
-                        .from(["client"]),
-                )
-                .message(
-                    Message::new("sendMessage")
-                        .payload::<SendMessage>()
-                        .from(["client", "portal"]),
-                )
-                .message(
-                    Message::new("requestRoomStats")
-                        .payload::<RequestRoomStats>()
-                        .from(["portal"]),
-                ),
-        )
-        .role(
-            Role::new("client")
-                .description("A chat user's app")
-                .message(Message::new("joinedRoom").payload::<JoinedRoom>())
-                .message(Message::new("receivedMessage").payload::<ReceivedMessage>()),
-        )
-        .role(
-            Role::new("portal")
-                .description("The admin portal")
-                .message(Message::new("receivedRoomStats").payload::<ReceivedRoomStats>()),
-        )
-        .build()
-        .expect("the chat network is valid")
+/// Descriptions shared by every style, so they all describe the same network.
+pub(crate) mod text {
+    pub(crate) const NETWORK: &str = "A chat network: clients meet in rooms, a portal watches them";
+    pub(crate) const SERVER: &str = "The chat server";
+    pub(crate) const CLIENT: &str = "A chat user's app";
+    pub(crate) const PORTAL: &str = "The admin portal";
+}
+
+/// The ways the chat network is written; each yields the same spec and behaviour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Style {
+    /// Roles and messages as Rust types implementing the typed traits.
+    Trait,
+    /// The network builder, with handlers on dynamic JSON payloads per sender.
+    Fluent,
+    /// An OpenWS JSON document, bound by message name.
+    Document,
+}
+
+impl Style {
+    /// Every style.
+    pub(crate) const ALL: [Style; 3] = [Style::Trait, Style::Fluent, Style::Document];
+
+    /// The style's command-line name.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Style::Trait => "trait",
+            Style::Fluent => "fluent",
+            Style::Document => "document",
+        }
+    }
+
+    /// The style named `name`.
+    pub(crate) fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|style| style.name() == name)
+    }
+}
+
+/// The chat network, as `style` declares it.
+pub(crate) fn network(style: Style) -> Network {
+    match style {
+        Style::Trait => trait_first::network(),
+        Style::Fluent => fluent::network(),
+        Style::Document => document::network(),
+    }
+}
+
+/// The chat network with its handlers, written in the trait-first style; the
+/// portal authenticates with `portal_token`.
+pub(crate) fn bindings(portal_token: impl Into<String>) -> Result<Bindings, BindError> {
+    bindings_in(Style::Trait, portal_token)
+}
+
+/// The chat network with its handlers, written in `style`.
+pub(crate) fn bindings_in(
+    style: Style,
+    portal_token: impl Into<String>,
+) -> Result<Bindings, BindError> {
+    let chat = Chat::new(portal_token.into());
+    let builder = match style {
+        Style::Trait => trait_first::bind(chat)?,
+        Style::Fluent => fluent::bind(chat)?,
+        Style::Document => document::bind(chat)?,
+    };
+    with_route_rules(builder).build()
+}
+
+/// Clients choose their role in their first frame; the portal authenticates
+/// in the upgrade request; leaving users are forgotten.
+fn with_route_rules(builder: BindingsBuilder<Chat>) -> BindingsBuilder<Chat> {
+    builder
+        .open_roles(["client"])
+        .on_connect(|request, chat| async move { chat.admit(&request) })
+        .on_close(|ctx| async move { ctx.state().forget(ctx.connection_id()) })
+}
+
+/// The portal token from `CHAT_PORTAL_TOKEN`, or the development default.
+pub(crate) fn portal_token_from_env() -> String {
+    std::env::var("CHAT_PORTAL_TOKEN").unwrap_or_else(|_| DEFAULT_PORTAL_TOKEN.to_owned())
 }
 
 /// Rooms and the peer handle of every user, shared by all connections.
@@ -116,16 +161,124 @@ pub(crate) struct Chat {
 }
 
 impl Chat {
-    /// Members of `room_id` and their handles, or an error if the room does not exist.
+    fn new(portal_token: String) -> Self {
+        Self {
+            portal_token,
+            ..Self::default()
+        }
+    }
+
+    /// Opens `room_id` with `user_id` as its only member and tells the creator.
+    pub(crate) async fn create_room(
+        &self,
+        peer: &Peer,
+        request: RoomRequest,
+    ) -> Result<(), HandlerError> {
+        {
+            let mut rooms = self.rooms.lock().unwrap();
+            if rooms.contains_key(&request.room_id) {
+                return Err(HandlerError::new(format!(
+                    "room `{}` already exists",
+                    request.room_id
+                )));
+            }
+            rooms.insert(request.room_id.clone(), vec![request.user_id.clone()]);
+        }
+        self.remember(&request.user_id, peer);
+        let joined = JoinedRoom {
+            room_id: request.room_id,
+            joiner_id: request.user_id,
+        };
+        peer.send("joinedRoom", &joined).await?;
+        Ok(())
+    }
+
+    /// Adds `user_id` to an existing room and tells every member, the joiner included.
+    pub(crate) async fn join_room(
+        &self,
+        peer: &Peer,
+        request: RoomRequest,
+    ) -> Result<(), HandlerError> {
+        {
+            let mut rooms = self.rooms.lock().unwrap();
+            let members = rooms
+                .get_mut(&request.room_id)
+                .ok_or_else(|| no_room(&request.room_id))?;
+            if !members.contains(&request.user_id) {
+                members.push(request.user_id.clone());
+            }
+        }
+        self.remember(&request.user_id, peer);
+        let joined = JoinedRoom {
+            room_id: request.room_id,
+            joiner_id: request.user_id,
+        };
+        for (_, member) in self.members(&joined.room_id)? {
+            deliver(member, "joinedRoom", &joined).await;
+        }
+        Ok(())
+    }
+
+    /// Delivers a message to every member of the room but its sender.
+    pub(crate) async fn send_message(&self, message: SendMessage) -> Result<(), HandlerError> {
+        let received = ReceivedMessage {
+            room_id: message.room_id,
+            sender_id: message.user_id,
+            text: message.text,
+        };
+        for (member, peer) in self.members(&received.room_id)? {
+            if member != received.sender_id {
+                deliver(peer, "receivedMessage", &received).await;
+            }
+        }
+        Ok(())
+    }
+
+    /// Who is in a room.
+    pub(crate) fn room_stats(
+        &self,
+        request: RequestRoomStats,
+    ) -> Result<ReceivedRoomStats, HandlerError> {
+        let members = self.members(&request.room_id)?;
+        Ok(ReceivedRoomStats {
+            room_id: request.room_id,
+            members: members.into_iter().map(|(member, _)| member).collect(),
+        })
+    }
+
+    /// Forgets the users of a closed connection and takes them out of their rooms.
+    fn forget(&self, connection: ConnectionId) {
+        let mut users = self.users.lock().unwrap();
+        let gone: Vec<String> = users
+            .iter()
+            .filter(|(_, peer)| peer.connection_id() == connection)
+            .map(|(user, _)| user.clone())
+            .collect();
+        users.retain(|user, _| !gone.contains(user));
+        for members in self.rooms.lock().unwrap().values_mut() {
+            members.retain(|member| !gone.contains(member));
+        }
+    }
+
+    /// Portal with the right bearer token; anyone else chooses `client` in their first frame.
+    fn admit(&self, request: &ConnectRequest) -> Result<Admission, Rejection> {
+        match request.bearer_token() {
+            None => Ok(Admission::first_frame()),
+            Some(token) if constant_time_eq(token, &self.portal_token) => {
+                Ok(Admission::role("portal"))
+            }
+            Some(_) => Err(Rejection::unauthorized("invalid portal token")),
+        }
+    }
+
+    /// Members of `room_id` with their handles (if still connected).
     fn members(&self, room_id: &str) -> Result<Vec<(String, Option<Peer>)>, HandlerError> {
         let rooms = self.rooms.lock().unwrap();
-        let members = rooms
-            .get(room_id)
-            .ok_or_else(|| HandlerError::new(format!("room `{room_id}` does not exist")))?;
+        let members = rooms.get(room_id).ok_or_else(|| no_room(room_id))?;
         let users = self.users.lock().unwrap();
         Ok(members
             .iter()
-            .map(|m| (m.clone(), users.get(m).cloned()))
+            .map(|member| (member.clone(), users.get(member).cloned()))
             .collect())
     }
 
@@ -137,103 +290,16 @@ impl Chat {
     }
 }
 
-async fn create_room(ctx: Ctx<Chat>, request: RoomRequest) -> Result<(), HandlerError> {
-    {
-        let mut rooms = ctx.state().rooms.lock().unwrap();
-        if rooms.contains_key(&request.room_id) {
-            return Err(HandlerError::new(format!(
-                "room `{}` already exists",
-                request.room_id
-            )));
-        }
-        rooms.insert(request.room_id.clone(), vec![request.user_id.clone()]);
-    }
-    ctx.state().remember(&request.user_id, ctx.peer());
-    let joined = JoinedRoom {
-        room_id: request.room_id,
-        joiner_id: request.user_id,
-    };
-    ctx.peer().send("joinedRoom", &joined).await?;
-    Ok(())
-}
-
-async fn join_room(ctx: Ctx<Chat>, request: RoomRequest) -> Result<(), HandlerError> {
-    {
-        let mut rooms = ctx.state().rooms.lock().unwrap();
-        let members = rooms.get_mut(&request.room_id).ok_or_else(|| {
-            HandlerError::new(format!("room `{}` does not exist", request.room_id))
-        })?;
-        if !members.contains(&request.user_id) {
-            members.push(request.user_id.clone());
-        }
-    }
-    ctx.state().remember(&request.user_id, ctx.peer());
-    let joined = JoinedRoom {
-        room_id: request.room_id,
-        joiner_id: request.user_id,
-    };
-    for (_, peer) in ctx.state().members(&joined.room_id)? {
-        if let Some(peer) = peer {
-            deliver(&peer, "joinedRoom", &joined).await;
-        }
-    }
-    Ok(())
-}
-
-async fn send_message(ctx: Ctx<Chat>, message: SendMessage) -> Result<(), HandlerError> {
-    let received = ReceivedMessage {
-        room_id: message.room_id,
-        sender_id: message.user_id,
-        text: message.text,
-    };
-    for (member, peer) in ctx.state().members(&received.room_id)? {
-        if let Some(peer) = peer.filter(|_| member != received.sender_id) {
-            deliver(&peer, "receivedMessage", &received).await;
-        }
-    }
-    Ok(())
-}
-
-async fn request_room_stats(ctx: Ctx<Chat>, request: RequestRoomStats) -> Result<(), HandlerError> {
-    let members = ctx.state().members(&request.room_id)?;
-    let stats = ReceivedRoomStats {
-        room_id: request.room_id,
-        members: members.into_iter().map(|(member, _)| member).collect(),
-    };
-    ctx.reply("receivedRoomStats", &stats).await?;
-    Ok(())
-}
-
-/// Forgets the users of a closed connection and takes them out of their rooms.
-async fn forget_connection(ctx: Ctx<Chat>) {
-    let id = ctx.connection_id();
-    let mut users = ctx.state().users.lock().unwrap();
-    let gone: Vec<String> = users
-        .iter()
-        .filter(|(_, peer)| peer.connection_id() == id)
-        .map(|(user, _)| user.clone())
-        .collect();
-    users.retain(|user, _| !gone.contains(user));
-    let mut rooms = ctx.state().rooms.lock().unwrap();
-    for members in rooms.values_mut() {
-        members.retain(|m| !gone.contains(m));
-    }
+fn no_room(room_id: &str) -> HandlerError {
+    HandlerError::new(format!("room `{room_id}` does not exist"))
 }
 
 /// Sends to one member; a member who left meanwhile is skipped, not an error
 /// for the sender.
-async fn deliver<T: Serialize>(peer: &Peer, message: &str, payload: &T) {
+async fn deliver<T: Serialize>(peer: Option<Peer>, message: &str, payload: &T) {
+    let Some(peer) = peer else { return };
     if let Err(error) = peer.send(message, payload).await {
         tracing::debug!(peer = ?peer, %error, "member not reached");
-    }
-}
-
-/// Portal with the right bearer token; anyone else chooses `client` in their first frame.
-async fn admit(request: ConnectRequest, chat: Arc<Chat>) -> Result<Admission, Rejection> {
-    match request.bearer_token() {
-        None => Ok(Admission::first_frame()),
-        Some(token) if constant_time_eq(token, &chat.portal_token) => Ok(Admission::role("portal")),
-        Some(_) => Err(Rejection::unauthorized("invalid portal token")),
     }
 }
 
@@ -243,26 +309,4 @@ fn constant_time_eq(a: &str, b: &str) -> bool {
             .zip(b.bytes())
             .fold(0u8, |diff, (x, y)| diff | (x ^ y))
             == 0
-}
-
-/// The chat network with its handlers; the portal authenticates with `portal_token`.
-pub(crate) fn bindings(portal_token: impl Into<String>) -> Result<Bindings, BindError> {
-    let chat = Chat {
-        portal_token: portal_token.into(),
-        ..Chat::default()
-    };
-    Bindings::builder(network(), chat)
-        .on("createRoom", create_room)?
-        .on("joinRoom", join_room)?
-        .on("sendMessage", send_message)?
-        .on("requestRoomStats", request_room_stats)?
-        .open_roles(["client"])
-        .on_connect(admit)
-        .on_close(forget_connection)
-        .build()
-}
-
-/// The portal token from `CHAT_PORTAL_TOKEN`, or the development default.
-pub(crate) fn portal_token_from_env() -> String {
-    std::env::var("CHAT_PORTAL_TOKEN").unwrap_or_else(|_| DEFAULT_PORTAL_TOKEN.to_owned())
 }

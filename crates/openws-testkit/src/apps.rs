@@ -27,6 +27,8 @@ pub const ADMIN_KEY: &str = "letmein";
 /// The largest frame the probe network accepts.
 pub const PROBE_MAX_FRAME: usize = 1024;
 
+pub(crate) use chat::Style as ChatStyle;
+
 /// The seed's chat network at `/chat`, as the examples serve it.
 pub fn chat() -> Mount {
     Mount {
@@ -35,9 +37,22 @@ pub fn chat() -> Mount {
     }
 }
 
+/// The chat network at `/chat`, written in `style`.
+pub(crate) fn chat_in(style: ChatStyle) -> Mount {
+    Mount {
+        path: "/chat",
+        bindings: chat::bindings_in(style, PORTAL_TOKEN).expect("chat bindings"),
+    }
+}
+
+/// Every authoring style of the chat network.
+pub(crate) fn chat_styles() -> impl Iterator<Item = ChatStyle> {
+    ChatStyle::ALL.into_iter()
+}
+
 /// The chat network as a spec document (what `/openws/spec.json` must list).
 pub fn chat_network() -> Network {
-    chat::network()
+    chat::network(ChatStyle::Trait)
 }
 
 /// What the probe network's close hook saw.

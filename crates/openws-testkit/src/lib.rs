@@ -67,6 +67,7 @@ macro_rules! conformance_suite {
             first_frame_opens_only_open_roles,
             role_spoofing_is_refused,
             chat_flow_across_three_connections,
+            chat_flow_in_every_style,
             every_error_code_leaves_connection_usable,
             invalid_payload_details,
             from_list_is_enforced,

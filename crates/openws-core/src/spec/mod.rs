@@ -127,9 +127,13 @@ impl Document {
     }
 
     /// Parses a document from JSON text and validates it (see [`Document::validate`]).
+    /// Networks, roles and messages keep the order of the text.
     pub fn from_json_str(json: &str) -> Result<Self, SpecError> {
         let value: Value = serde_json::from_str(json).map_err(SpecError::json)?;
-        Self::from_value(value)
+        validate::check_official_schema(&value)?;
+        let document: Self = serde_json::from_str(json).map_err(SpecError::json)?;
+        validate::check_rules(&document)?;
+        Ok(document)
     }
 
     /// Reads, parses and validates a document file.
@@ -142,6 +146,10 @@ impl Document {
     }
 
     /// Validates a JSON value as an OpenWS document and converts it.
+    ///
+    /// Names come in the order of the value's maps (sorted, unless
+    /// `serde_json`'s `preserve_order` feature is on); prefer
+    /// [`Document::from_json_str`] to keep a file's order.
     pub fn from_value(value: Value) -> Result<Self, SpecError> {
         validate::check_official_schema(&value)?;
         let document: Self = serde_json::from_value(value).map_err(SpecError::json)?;

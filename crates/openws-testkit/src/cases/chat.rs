@@ -2,9 +2,9 @@
 
 use serde_json::json;
 
-use crate::Server;
 use crate::apps::{self, PORTAL_TOKEN};
 use crate::client::Client;
+use crate::{RunningServer, Server};
 
 /// The `Authorization` header that admits the portal.
 pub(crate) fn portal_headers() -> [(&'static str, &'static str); 1] {
@@ -15,7 +15,18 @@ pub(crate) fn portal_headers() -> [(&'static str, &'static str); 1] {
 
 /// Create, join, talk, ask for stats: every member hears what it should, and nothing else.
 pub async fn chat_flow_across_three_connections<S: Server>() {
-    let server = S::start(vec![apps::chat()]).await;
+    chat_flow(S::start(vec![apps::chat()]).await).await;
+}
+
+/// The same chat flow against the chat network written in each authoring style.
+pub async fn chat_flow_in_every_style<S: Server>() {
+    for style in apps::chat_styles() {
+        tracing::info!(?style, "chat flow");
+        chat_flow(S::start(vec![apps::chat_in(style)]).await).await;
+    }
+}
+
+async fn chat_flow(server: RunningServer) {
     let mut alice = Client::connect(server.addr, "/chat").await;
     let mut bob = Client::connect(server.addr, "/chat").await;
     let mut portal = Client::try_connect(server.addr, "/chat", &portal_headers())

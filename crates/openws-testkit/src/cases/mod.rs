@@ -7,7 +7,10 @@ mod handshake;
 mod lifecycle;
 mod spec;
 
-pub use chat::{chat_flow_across_three_connections, peer_handles_work_from_other_connections};
+pub use chat::{
+    chat_flow_across_three_connections, chat_flow_in_every_style,
+    peer_handles_work_from_other_connections,
+};
 pub use errors::{
     every_error_code_leaves_connection_usable, from_list_is_enforced, handler_panic_is_isolated,
     invalid_payload_details, outbound_payload_is_validated, replies_carry_request_id,
