@@ -49,6 +49,8 @@ pub async fn serve_connection<T, E, In, Out>(
     Out: Sink<Outgoing>,
 {
     let max_frame_bytes = session.max_frame_bytes();
+    let connection = session.connection_id();
+    tracing::debug!(%connection, role = session.role(), "connection opened");
     let mut outbound = pin!(outbound);
     let end = {
         let reader = pin!(async {
@@ -103,6 +105,13 @@ pub async fn serve_connection<T, E, In, Out>(
             end = writer => end,
         }
     };
+    match &end {
+        End::Close(frame) => {
+            tracing::debug!(%connection, code = frame.code, reason = %frame.reason, "closing connection")
+        }
+        End::PeerGone => tracing::debug!(%connection, "peer closed the connection"),
+        End::WriterDone => tracing::debug!(%connection, "connection closed by the server"),
+    }
     match end {
         End::Close(frame) => {
             let _ = outbound.send(Outgoing::Close(frame)).await;
