@@ -48,6 +48,9 @@ pub struct SpecRegistry {
 }
 
 impl SpecRegistry {
+    /// Where adapters serve [`document`](Self::document): `GET /openws/spec.json`.
+    pub const PATH: &str = "/openws/spec.json";
+
     /// Adds a mounted network.
     pub fn add(&mut self, mounted: MountedNetwork) {
         self.mounted.push(mounted);

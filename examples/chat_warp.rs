@@ -1,0 +1,35 @@
+//! The seed's chat network served by warp.
+//!
+//! ```sh
+//! cargo run --example chat_warp
+//! ```
+//!
+//! Listens on `OPENWS_ADDR` (default `127.0.0.1:8082`): WebSocket at `/chat`, spec at
+//! `/openws/spec.json`. The portal role needs `Authorization: Bearer $CHAT_PORTAL_TOKEN`
+//! (default `dev-portal-token`); clients choose `client` in their first frame. Stops on Ctrl-C.
+
+// Shared by every example and the conformance suite; each uses a part.
+#[allow(dead_code)]
+mod chat;
+mod server;
+
+use openws_warp::Specs;
+use warp::Filter;
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let addr = server::init();
+    let specs = Specs::default();
+    let bindings = chat::bindings(chat::portal_token_from_env())?;
+    let routes = openws_warp::network("/chat", bindings, &specs).or(openws_warp::spec(&specs));
+    let listener = tokio::net::TcpListener::bind(&addr).await?;
+    server::announce(listener.local_addr()?);
+    warp::serve(routes)
+        .incoming(listener)
+        .graceful(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .run()
+        .await;
+    Ok(())
+}
