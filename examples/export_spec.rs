@@ -15,7 +15,7 @@ use clap::Parser;
 /// Print the chat network's OpenWS document.
 #[derive(Debug, Parser)]
 struct Args {
-    /// How the network is written: trait, fluent or document.
+    /// How the network is written: macro, trait, fluent or document.
     #[arg(long, default_value = "trait", value_parser = parse_style)]
     style: chat::Style,
 }

@@ -7,6 +7,7 @@
 
 mod document;
 mod fluent;
+mod macros;
 mod trait_first;
 
 use std::collections::HashMap;
@@ -82,6 +83,8 @@ pub(crate) mod text {
 /// The ways the chat network is written; each yields the same spec and behaviour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Style {
+    /// Attribute macros on role types and on the state's `impl` block.
+    Macro,
     /// Roles and messages as Rust types implementing the typed traits.
     Trait,
     /// The network builder, with handlers on dynamic JSON payloads per sender.
@@ -92,11 +95,12 @@ pub(crate) enum Style {
 
 impl Style {
     /// Every style.
-    pub(crate) const ALL: [Style; 3] = [Style::Trait, Style::Fluent, Style::Document];
+    pub(crate) const ALL: [Style; 4] = [Style::Macro, Style::Trait, Style::Fluent, Style::Document];
 
     /// The style's command-line name.
     pub(crate) fn name(self) -> &'static str {
         match self {
+            Style::Macro => "macro",
             Style::Trait => "trait",
             Style::Fluent => "fluent",
             Style::Document => "document",
@@ -112,6 +116,7 @@ impl Style {
 /// The chat network, as `style` declares it.
 pub(crate) fn network(style: Style) -> Network {
     match style {
+        Style::Macro => macros::network(),
         Style::Trait => trait_first::network(),
         Style::Fluent => fluent::network(),
         Style::Document => document::network(),
@@ -131,6 +136,7 @@ pub(crate) fn bindings_in(
 ) -> Result<Bindings, BindError> {
     let chat = Chat::new(portal_token.into());
     let builder = match style {
+        Style::Macro => macros::bind(chat)?,
         Style::Trait => trait_first::bind(chat)?,
         Style::Fluent => fluent::bind(chat)?,
         Style::Document => document::bind(chat)?,
