@@ -62,10 +62,10 @@ impl Session {
             peer: None,
             extensions: Arc::new(admission.extensions),
         };
-        if let Some(role) = admission.role {
-            if let Err(error) = session.open(&role) {
-                tracing::error!(%error, "admission named a role the network does not have");
-            }
+        if let Some(role) = admission.role
+            && let Err(error) = session.open(&role)
+        {
+            tracing::error!(%error, "admission named a role the network does not have");
         }
         (session, outbox)
     }

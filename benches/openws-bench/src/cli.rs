@@ -1,0 +1,192 @@
+//! The `openws-bench` command line.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::frame::{FramePath, FrameRunner};
+use crate::suite::FrameParams;
+use crate::{BroadcastParams, Error, MemoryParams, Server, Suite, servers};
+
+/// Side-by-side benchmarks of openws-rs, the hand-written limit and the Node original.
+#[derive(Debug, Parser)]
+#[command(name = "openws-bench", version)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Runs every scenario against every server and prints the tables.
+    All(Selection),
+    /// Tiny sizes against the Rust servers, checked; fails if anything is lost.
+    Smoke,
+    /// Fan-out throughput only.
+    Fanout {
+        #[command(flatten)]
+        selection: Selection,
+        /// Rooms (R).
+        #[arg(long, default_value_t = 10)]
+        rooms: usize,
+        /// Members per room (M).
+        #[arg(long, default_value_t = 10)]
+        members: usize,
+        /// Messages each member sends (K).
+        #[arg(long, default_value_t = 300)]
+        messages: usize,
+    },
+    /// Broadcast round trip only.
+    Broadcast {
+        #[command(flatten)]
+        selection: Selection,
+        /// N at each step, ascending.
+        #[arg(long, value_delimiter = ',')]
+        steps: Option<Vec<usize>>,
+        /// Measured broadcasts per step.
+        #[arg(long)]
+        rounds: Option<usize>,
+    },
+    /// Idle memory only.
+    Memory {
+        #[command(flatten)]
+        selection: Selection,
+        /// Idle sessions.
+        #[arg(long, default_value_t = 10_000)]
+        sessions: usize,
+    },
+    /// Per-frame cost only (timed; `--callgrind` also counts instructions).
+    Frames {
+        /// Frames per timed batch.
+        #[arg(long, default_value_t = 200_000)]
+        iterations: u64,
+        /// Frames to count under callgrind (needs valgrind); 0 skips it.
+        #[arg(long, default_value_t = 0)]
+        callgrind: u64,
+    },
+    /// Handles the chat frame `iterations` times on one path (for `valgrind --tool=callgrind`).
+    FrameCost {
+        /// The path.
+        #[arg(long, value_enum)]
+        path: FramePath,
+        /// How many frames.
+        #[arg(long)]
+        iterations: u64,
+    },
+    /// Serves one server until killed; prints `listening <addr>` once it accepts.
+    Serve {
+        /// Which server.
+        #[arg(long, value_enum)]
+        server: Server,
+        /// Where to listen (port 0 picks a free one).
+        #[arg(long, default_value = "127.0.0.1:0")]
+        addr: SocketAddr,
+    },
+}
+
+/// Which servers a scenario runs against.
+#[derive(Debug, Args)]
+struct Selection {
+    /// Servers to compare, comma-separated (default: all).
+    #[arg(long, value_enum, value_delimiter = ',')]
+    servers: Option<Vec<Server>>,
+}
+
+/// Runs the command `cli` names.
+pub fn run(cli: Cli) -> Result<(), Error> {
+    let exe = std::env::current_exe()?;
+    let suite = match cli.command {
+        Command::Serve { server, addr } => return servers::serve(server, addr),
+        Command::FrameCost { path, iterations } => {
+            let elapsed = FrameRunner::new(path).run(iterations);
+            println!("{} frames on {} in {elapsed:?}", iterations, path.name());
+            return Ok(());
+        }
+        Command::Smoke => {
+            let report = Suite::smoke(exe).run()?;
+            println!("{}", report.to_markdown());
+            let problems = report.problems();
+            if !problems.is_empty() {
+                return Err(format!("smoke run failed:\n{}", problems.join("\n")).into());
+            }
+            return Ok(());
+        }
+        Command::All(selection) => selection.apply(Suite::full(exe)),
+        Command::Fanout {
+            selection,
+            rooms,
+            members,
+            messages,
+        } => {
+            let mut suite = only(Suite::full(exe));
+            suite.fanout = Some(crate::FanoutParams {
+                rooms,
+                members,
+                messages,
+                timeout: Duration::from_secs(60),
+            });
+            selection.apply(suite)
+        }
+        Command::Broadcast {
+            selection,
+            steps,
+            rounds,
+        } => {
+            let full = Suite::full(exe.clone())
+                .broadcast
+                .expect("the full suite broadcasts");
+            let mut suite = only(Suite::full(exe));
+            suite.broadcast = Some(BroadcastParams {
+                steps: steps.unwrap_or(full.steps),
+                rounds: rounds.unwrap_or(full.rounds),
+                ..full
+            });
+            selection.apply(suite)
+        }
+        Command::Memory {
+            selection,
+            sessions,
+        } => {
+            let full = Suite::full(exe.clone())
+                .memory
+                .expect("the full suite measures memory");
+            let mut suite = only(Suite::full(exe));
+            suite.memory = Some(MemoryParams { sessions, ..full });
+            selection.apply(suite)
+        }
+        Command::Frames {
+            iterations,
+            callgrind,
+        } => {
+            let mut suite = only(Suite::full(exe));
+            suite.servers.clear();
+            suite.frames = Some(FrameParams {
+                iterations,
+                callgrind_iterations: callgrind,
+            });
+            suite
+        }
+    };
+    let report = suite.run()?;
+    println!("{}", report.to_markdown());
+    Ok(())
+}
+
+/// A suite with no scenario selected yet.
+fn only(mut suite: Suite) -> Suite {
+    suite.fanout = None;
+    suite.broadcast = None;
+    suite.memory = None;
+    suite.frames = None;
+    suite
+}
+
+impl Selection {
+    fn apply(self, mut suite: Suite) -> Suite {
+        if let Some(servers) = self.servers {
+            suite.servers = servers;
+        }
+        suite
+    }
+}

@@ -1,0 +1,161 @@
+//! The load generator's client side: loopback WebSockets, the chat frames
+//! the scenarios send, and bounded waits.
+
+use std::borrow::Cow;
+use std::net::SocketAddr;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use futures_util::{SinkExt, StreamExt, TryStreamExt, stream};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use tokio::net::TcpStream;
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
+
+use crate::Error;
+
+/// A client connection.
+pub(crate) type Ws = WebSocketStream<TcpStream>;
+
+/// The longest any single wait of a client may take.
+pub(crate) const WAIT: Duration = Duration::from_secs(10);
+
+/// How many connections are opened at once.
+const CONNECTING_AT_ONCE: usize = 64;
+
+/// Microseconds since the harness started; every client shares this clock.
+pub(crate) fn now_us() -> u64 {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    let micros = EPOCH.get_or_init(Instant::now).elapsed().as_micros();
+    u64::try_from(micros).unwrap_or(u64::MAX)
+}
+
+/// Opens a WebSocket to `ws://addr{path}` (Nagle off, as the servers do).
+pub(crate) async fn connect(addr: SocketAddr, path: &str) -> Result<Ws, Error> {
+    let open = async {
+        let tcp = TcpStream::connect(addr).await?;
+        tcp.set_nodelay(true)?;
+        let (ws, _) = tokio_tungstenite::client_async(format!("ws://{addr}{path}"), tcp).await?;
+        Ok::<_, Error>(ws)
+    };
+    tokio::time::timeout(WAIT, open)
+        .await
+        .map_err(|_| format!("connecting to {addr}{path} timed out"))?
+}
+
+/// Opens one connection per `(user, room)`, each creating its room and
+/// waiting for the server's `joinedRoom`, a bounded number at a time.
+pub(crate) async fn open_users(
+    addr: SocketAddr,
+    path: &str,
+    users: impl Iterator<Item = (String, String)>,
+) -> Result<Vec<Ws>, Error> {
+    stream::iter(users)
+        .map(|(user, room)| async move {
+            let mut ws = connect(addr, path).await?;
+            enter(&mut ws, "createRoom", &user, &room).await?;
+            Ok::<_, Error>(ws)
+        })
+        .buffered(CONNECTING_AT_ONCE)
+        .try_collect()
+        .await
+}
+
+/// Sends `createRoom` or `joinRoom` for `user` and waits for the server to
+/// confirm it with the `joinedRoom` naming `user`.
+pub(crate) async fn enter(ws: &mut Ws, message: &str, user: &str, room: &str) -> Result<(), Error> {
+    let frame = envelope(
+        message,
+        &serde_json::json!({"userId": user, "roomId": room}),
+    );
+    ws.send(Message::text(frame)).await?;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let text = next_text(ws, deadline).await?;
+        let incoming = Incoming::parse(&text)?;
+        if incoming.message_name.as_deref() == Some("joinedRoom")
+            && incoming.payload.and_then(|p| p.joiner_id).as_deref() == Some(user)
+        {
+            return Ok(());
+        }
+    }
+}
+
+/// The next text frame, waiting at most until `deadline`.
+pub(crate) async fn next_text<S>(
+    ws: &mut S,
+    deadline: tokio::time::Instant,
+) -> Result<Utf8Bytes, Error>
+where
+    S: futures_util::Stream<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin,
+{
+    loop {
+        let message = tokio::time::timeout_at(deadline, ws.next())
+            .await
+            .map_err(|_| "no frame arrived in time")?
+            .ok_or("the server closed the connection")??;
+        match message {
+            Message::Text(text) => return Ok(text),
+            Message::Close(frame) => return Err(format!("the server closed: {frame:?}").into()),
+            _ => {}
+        }
+    }
+}
+
+/// A client frame of the chat network.
+pub(crate) fn envelope<T: Serialize>(message_name: &str, payload: &T) -> String {
+    #[derive(Serialize)]
+    struct Envelope<'a, T> {
+        #[serde(rename = "fromRole")]
+        from_role: &'static str,
+        #[serde(rename = "messageName")]
+        message_name: &'a str,
+        payload: &'a T,
+    }
+    let envelope = Envelope {
+        from_role: "client",
+        message_name,
+        payload,
+    };
+    serde_json::to_string(&envelope).expect("frames serialize")
+}
+
+/// What the scenarios read of a server frame.
+#[derive(Deserialize)]
+pub(crate) struct Incoming<'a> {
+    #[serde(rename = "messageName", borrow, default)]
+    pub(crate) message_name: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub(crate) payload: Option<IncomingPayload<'a>>,
+    #[serde(borrow, default)]
+    error: Option<&'a RawValue>,
+}
+
+/// The payload fields the scenarios look at.
+#[derive(Deserialize)]
+pub(crate) struct IncomingPayload<'a> {
+    #[serde(rename = "joinerId", borrow, default)]
+    pub(crate) joiner_id: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    pub(crate) text: Option<Cow<'a, str>>,
+}
+
+impl<'a> Incoming<'a> {
+    /// Reads a server frame; an error frame is an `Err`.
+    pub(crate) fn parse(text: &'a str) -> Result<Self, Error> {
+        let incoming: Self = serde_json::from_str(text)?;
+        match incoming.error {
+            Some(error) => Err(format!("the server refused a frame: {}", error.get()).into()),
+            None => Ok(incoming),
+        }
+    }
+
+    /// The text of a `receivedMessage`.
+    pub(crate) fn received_text(&self) -> Option<&str> {
+        if self.message_name.as_deref() != Some("receivedMessage") {
+            return None;
+        }
+        self.payload.as_ref()?.text.as_deref()
+    }
+}

@@ -1,0 +1,216 @@
+//! Fan-out throughput: R rooms of M members on `/chat`, every member sends K
+//! `sendMessage`s as fast as its socket takes them, and every other member
+//! of its room must receive each one. The send time travels in the text.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use futures_util::future::try_join_all;
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{SinkExt, StreamExt};
+use serde::Serialize;
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+use tokio_tungstenite::tungstenite::Message;
+
+use super::{percentile, since};
+use crate::Error;
+use crate::client::{Incoming, Ws, connect, enter, envelope, next_text, now_us};
+
+/// The shape of a fan-out run.
+#[derive(Debug, Clone, Copy)]
+pub struct FanoutParams {
+    /// R: rooms, all busy at once.
+    pub rooms: usize,
+    /// M: members per room, one connection each.
+    pub members: usize,
+    /// K: messages each member sends.
+    pub messages: usize,
+    /// The longest the run may take once sending starts.
+    pub timeout: Duration,
+}
+
+/// What a fan-out run measured.
+#[derive(Debug, Clone)]
+pub struct FanoutResult {
+    /// Deliveries the chat semantics call for: R·M·(M−1)·K.
+    pub expected: u64,
+    /// Deliveries that arrived before the timeout.
+    pub delivered: u64,
+    /// From the first send to the last delivery.
+    pub elapsed: Duration,
+    /// Median delivery latency (send to receipt).
+    pub p50: Duration,
+    /// 99th percentile delivery latency.
+    pub p99: Duration,
+}
+
+impl FanoutResult {
+    /// Delivered messages per second.
+    pub fn rate(&self) -> f64 {
+        self.delivered as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+
+    /// Whether every message reached every member it should have.
+    pub fn is_complete(&self) -> bool {
+        self.delivered == self.expected
+    }
+}
+
+/// Filler that brings each message's text to an ordinary chat length.
+const FILLER: &str = "the quick brown fox jumps over the lazy dog";
+
+/// Runs the scenario against the server at `addr`.
+pub(crate) async fn run(addr: SocketAddr, params: &FanoutParams) -> Result<FanoutResult, Error> {
+    let FanoutParams {
+        rooms,
+        members,
+        messages,
+        timeout,
+    } = *params;
+    if members < 2 || rooms == 0 || messages == 0 {
+        return Err("fan-out needs rooms, two members per room and messages".into());
+    }
+    let rooms_ws = try_join_all((0..rooms).map(|room| set_up_room(addr, room, members))).await?;
+    let per_member = ((members - 1) * messages) as u64;
+    let deadline = Instant::now() + timeout;
+    let mut readers = JoinSet::new();
+    let mut senders = Vec::with_capacity(rooms * members);
+    for (room, sockets) in rooms_ws.into_iter().enumerate() {
+        for (member, ws) in sockets.into_iter().enumerate() {
+            let (sink, stream) = ws.split();
+            readers.spawn(read(stream, per_member, deadline));
+            senders.push((sink, user_id(room, member), room_id(room)));
+        }
+    }
+    let start = now_us();
+    let mut sending = JoinSet::new();
+    for (sink, user, room) in senders {
+        sending.spawn(send(sink, user, room, messages, deadline));
+    }
+    let mut delivered = 0;
+    let mut last = start;
+    let mut latencies = Vec::with_capacity((per_member as usize) * rooms * members);
+    while let Some(reading) = readers.join_next().await {
+        let reading = reading??;
+        delivered += reading.latencies.len() as u64;
+        last = last.max(reading.last_us);
+        latencies.extend(reading.latencies);
+    }
+    while let Some(sent) = sending.join_next().await {
+        sent??;
+    }
+    Ok(FanoutResult {
+        expected: per_member * (rooms * members) as u64,
+        delivered,
+        elapsed: since(start, last),
+        p50: percentile(&mut latencies, 0.50),
+        p99: percentile(&mut latencies, 0.99),
+    })
+}
+
+fn user_id(room: usize, member: usize) -> String {
+    format!("f{room}-{member}")
+}
+
+fn room_id(room: usize) -> String {
+    format!("fan-{room}")
+}
+
+/// Connects a room's members: the first creates it, the others join one by
+/// one, each waiting for its own `joinedRoom` (sent after every earlier
+/// member's), so the room is complete on the server when this returns.
+async fn set_up_room(addr: SocketAddr, room: usize, members: usize) -> Result<Vec<Ws>, Error> {
+    let mut sockets = Vec::with_capacity(members);
+    for member in 0..members {
+        let mut ws = connect(addr, "/chat").await?;
+        let message = if member == 0 {
+            "createRoom"
+        } else {
+            "joinRoom"
+        };
+        enter(&mut ws, message, &user_id(room, member), &room_id(room)).await?;
+        sockets.push(ws);
+    }
+    Ok(sockets)
+}
+
+#[derive(Serialize)]
+struct Post<'a> {
+    #[serde(rename = "userId")]
+    user_id: &'a str,
+    #[serde(rename = "roomId")]
+    room_id: &'a str,
+    text: &'a str,
+}
+
+async fn send(
+    mut sink: SplitSink<Ws, Message>,
+    user_id: String,
+    room_id: String,
+    messages: usize,
+    deadline: Instant,
+) -> Result<(), Error> {
+    for _ in 0..messages {
+        let text = format!("{} {FILLER}", now_us());
+        let post = Post {
+            user_id: &user_id,
+            room_id: &room_id,
+            text: &text,
+        };
+        let frame = Message::text(envelope("sendMessage", &post));
+        tokio::time::timeout_at(deadline, sink.send(frame))
+            .await
+            .map_err(|_| "sending did not finish in time")??;
+    }
+    Ok(())
+}
+
+/// One member's receipts: the latency of each, and when the last arrived.
+struct Reading {
+    latencies: Vec<u64>,
+    last_us: u64,
+}
+
+/// Reads until `expected` messages arrived, the deadline passed, or the
+/// connection failed.
+async fn read(
+    mut stream: SplitStream<Ws>,
+    expected: u64,
+    deadline: Instant,
+) -> Result<Reading, Error> {
+    let mut reading = Reading {
+        latencies: Vec::with_capacity(expected as usize),
+        last_us: 0,
+    };
+    while (reading.latencies.len() as u64) < expected {
+        let text = match next_text(&mut stream, deadline).await {
+            Ok(text) => text,
+            Err(error) => {
+                // Tell a stalled reader (a frame is there when asked again) from a server that sent nothing.
+                let again = Instant::now() + Duration::from_millis(200);
+                let late = next_text(&mut stream, again).await.is_ok();
+                return Err(format!(
+                    "a member got {} of {expected} messages: {error}{}",
+                    reading.latencies.len(),
+                    if late {
+                        " (but a frame was waiting when read again)"
+                    } else {
+                        ""
+                    }
+                )
+                .into());
+            }
+        };
+        let now = now_us();
+        let sent = Incoming::parse(&text)?
+            .received_text()
+            .and_then(|text| text.split(' ').next())
+            .and_then(|sent| sent.parse::<u64>().ok());
+        if let Some(sent) = sent {
+            reading.latencies.push(now.saturating_sub(sent));
+            reading.last_us = now;
+        }
+    }
+    Ok(reading)
+}

@@ -1,0 +1,125 @@
+//! The servers under comparison. Each speaks the chat network at `/chat` and
+//! the chat network plus `broadcast` at `/bench` (see `docs/benchmarks.md`).
+
+pub(crate) mod limit;
+pub(crate) mod openws;
+
+use std::net::SocketAddr;
+
+use crate::Error;
+
+/// A server the harness can start and drive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum)]
+pub enum Server {
+    /// Hand-written axum + serde_json, no framework: what a framework can at best equal.
+    Limit,
+    /// Fastify + @fastify/websocket + Ajv, the stack of `@polytric/fastify-openws`.
+    Node,
+    /// openws-rs on axum.
+    OpenwsAxum,
+    /// openws-rs on actix-web.
+    OpenwsActix,
+    /// openws-rs on warp.
+    OpenwsWarp,
+}
+
+impl Server {
+    /// Every server, in table order.
+    pub const ALL: [Server; 5] = [
+        Server::Limit,
+        Server::Node,
+        Server::OpenwsAxum,
+        Server::OpenwsActix,
+        Server::OpenwsWarp,
+    ];
+
+    /// The servers written in Rust (no Node needed).
+    pub const RUST: [Server; 4] = [
+        Server::Limit,
+        Server::OpenwsAxum,
+        Server::OpenwsActix,
+        Server::OpenwsWarp,
+    ];
+
+    /// The name used on the command line and in tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            Server::Limit => "limit",
+            Server::Node => "node",
+            Server::OpenwsAxum => "openws-axum",
+            Server::OpenwsActix => "openws-actix",
+            Server::OpenwsWarp => "openws-warp",
+        }
+    }
+
+    /// Whether this is openws-rs on one of its adapters.
+    pub fn is_openws(self) -> bool {
+        matches!(
+            self,
+            Server::OpenwsAxum | Server::OpenwsActix | Server::OpenwsWarp
+        )
+    }
+}
+
+/// Serves `server` on `addr` until the process is killed, printing
+/// `listening <addr>` on stdout once it accepts connections.
+pub(crate) fn serve(server: Server, addr: SocketAddr) -> Result<(), Error> {
+    match server {
+        Server::Limit => limit::serve(addr),
+        Server::OpenwsAxum => openws::serve_axum(addr),
+        Server::OpenwsActix => openws::serve_actix(addr),
+        Server::OpenwsWarp => openws::serve_warp(addr),
+        Server::Node => Err("the Node server runs under node: benches/node/server.js".into()),
+    }
+}
+
+/// Announces the bound address to the harness reading our stdout.
+fn announce(addr: SocketAddr) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "listening {addr}");
+    let _ = stdout.flush();
+}
+
+/// A listening socket on `addr` with Nagle's algorithm off; accepted
+/// connections inherit that on Linux, whatever the framework does with them.
+fn listen(addr: SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = match addr {
+        SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
+    };
+    socket.set_nodelay(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
+}
+
+/// Pending connections each server's listener holds (the scenarios connect 64 at a time).
+const LISTEN_BACKLOG: u32 = 1024;
+
+/// The multi-threaded tokio runtime every tokio-based server runs on.
+fn tokio_runtime() -> Result<tokio::runtime::Runtime, Error> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
+}
+
+/// `broadcast`, the one message the benchmark adds to the chat network (at
+/// `/bench` only): the server sends `receivedMessage` with room `*` to every
+/// user but the sender.
+#[derive(Debug, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Broadcast {
+    pub(crate) user_id: String,
+    pub(crate) text: String,
+}
+
+impl Broadcast {
+    /// What every other user receives.
+    pub(crate) fn received(self) -> crate::chat::ReceivedMessage {
+        crate::chat::ReceivedMessage {
+            room_id: "*".to_owned(),
+            sender_id: self.user_id,
+            text: self.text,
+        }
+    }
+}

@@ -1,0 +1,242 @@
+//! A run of scenarios against servers, each server in a fresh process.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use crate::frame::{FramePath, FrameRunner};
+use crate::process::Running;
+use crate::report::{Outcome, Report};
+use crate::scenario::{self, BroadcastParams, FanoutParams, MemoryParams};
+use crate::{Error, Server};
+
+/// What to run: which servers, and the parameters of each scenario (`None` skips it).
+#[derive(Debug, Clone)]
+pub struct Suite {
+    /// The `openws-bench` binary, started as `serve --server ..` for each Rust server.
+    pub exe: PathBuf,
+    /// The servers compared, in table order.
+    pub servers: Vec<Server>,
+    /// Fan-out throughput.
+    pub fanout: Option<FanoutParams>,
+    /// Broadcast round trip.
+    pub broadcast: Option<BroadcastParams>,
+    /// Idle memory.
+    pub memory: Option<MemoryParams>,
+    /// Per-frame cost.
+    pub frames: Option<FrameParams>,
+}
+
+/// How the per-frame cost is measured.
+#[derive(Debug, Clone, Copy)]
+pub struct FrameParams {
+    /// Frames per timed batch (the best of five batches counts).
+    pub iterations: u64,
+    /// Frames counted under `valgrind --tool=callgrind`; 0 skips callgrind.
+    pub callgrind_iterations: u64,
+}
+
+/// The per-frame cost of one path.
+#[derive(Debug, Clone, Copy)]
+pub struct FrameCost {
+    /// The path.
+    pub path: FramePath,
+    /// Nanoseconds per frame, best of five batches.
+    pub nanos: f64,
+    /// Instructions per frame under callgrind, when it ran.
+    pub instructions: Option<f64>,
+}
+
+impl Suite {
+    /// Every scenario at full size against every server: the `all` command.
+    pub fn full(exe: PathBuf) -> Self {
+        Self {
+            exe,
+            servers: Server::ALL.to_vec(),
+            fanout: Some(FanoutParams {
+                rooms: 10,
+                members: 10,
+                messages: 300,
+                timeout: Duration::from_secs(60),
+            }),
+            broadcast: Some(BroadcastParams {
+                steps: vec![100, 500, 1000, 2000, 4000, 6000, 8000, 10_000],
+                rounds: 20,
+                target: Duration::from_millis(500),
+                round_timeout: Duration::from_secs(5),
+                budget: Duration::from_secs(180),
+            }),
+            memory: Some(MemoryParams {
+                sessions: 10_000,
+                warmup: 100,
+                settle: Duration::from_secs(1),
+            }),
+            frames: Some(FrameParams {
+                iterations: 200_000,
+                callgrind_iterations: 20_000,
+            }),
+        }
+    }
+
+    /// Tiny sizes against the Rust servers only (no Node): the `smoke`
+    /// command and the test suite's check that the instrument works.
+    pub fn smoke(exe: PathBuf) -> Self {
+        Self {
+            exe,
+            servers: Server::RUST.to_vec(),
+            fanout: Some(FanoutParams {
+                rooms: 2,
+                members: 3,
+                messages: 20,
+                timeout: Duration::from_secs(10),
+            }),
+            broadcast: Some(BroadcastParams {
+                steps: vec![5, 20],
+                rounds: 5,
+                target: Duration::from_millis(500),
+                round_timeout: Duration::from_secs(5),
+                budget: Duration::from_secs(20),
+            }),
+            memory: Some(MemoryParams {
+                sessions: 50,
+                warmup: 5,
+                settle: Duration::from_millis(100),
+            }),
+            frames: Some(FrameParams {
+                iterations: 200,
+                callgrind_iterations: 0,
+            }),
+        }
+    }
+
+    /// Runs the suite; a server that fails a scenario is reported, not fatal.
+    pub fn run(&self) -> Result<Report, Error> {
+        // Thousands of sockets on both ends: lift the soft fd limit to the hard one
+        // (server processes inherit it).
+        let _ = rlimit::increase_nofile_limit(u64::MAX);
+        let mut report = Report::new(&self.servers);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?;
+        runtime.block_on(async {
+            if let Some(params) = &self.fanout {
+                for &server in &self.servers {
+                    let result = self
+                        .against(server, "fan-out", async |running| {
+                            scenario::fanout(running.addr(), params).await
+                        })
+                        .await;
+                    report.fanout.push(Outcome { server, result });
+                }
+                report.fanout_params = Some(*params);
+            }
+            if let Some(params) = &self.broadcast {
+                for &server in &self.servers {
+                    let result = self
+                        .against(server, "broadcast", async |running| {
+                            scenario::broadcast(running.addr(), params).await
+                        })
+                        .await;
+                    report.broadcast.push(Outcome { server, result });
+                }
+                report.broadcast_params = Some(params.clone());
+            }
+            if let Some(params) = &self.memory {
+                for &server in &self.servers {
+                    let result = self
+                        .against(server, "idle memory", async |running| {
+                            scenario::memory(running.addr(), || running.rss_kib(), params).await
+                        })
+                        .await;
+                    report.memory.push(Outcome { server, result });
+                }
+            }
+        });
+        drop(runtime);
+        if let Some(params) = self.frames {
+            report.frames = frame_costs(&self.exe, params)?;
+        }
+        Ok(report)
+    }
+
+    /// Starts `server`, runs `scenario` against it, stops it.
+    async fn against<T>(
+        &self,
+        server: Server,
+        name: &str,
+        scenario: impl AsyncFnOnce(&Running) -> Result<T, Error>,
+    ) -> Result<T, String> {
+        eprintln!("{name}: {}", server.name());
+        let result = match Running::start(server, &self.exe).await {
+            Ok(running) => {
+                let result = scenario(&running).await;
+                running.stop().await;
+                result
+            }
+            Err(error) => Err(error),
+        };
+        result.map_err(|error| {
+            eprintln!("{name}: {} failed: {error}", server.name());
+            error.to_string()
+        })
+    }
+}
+
+/// Times every path, and counts its instructions under callgrind when asked.
+fn frame_costs(exe: &Path, params: FrameParams) -> Result<Vec<FrameCost>, Error> {
+    let mut costs = Vec::new();
+    for path in FramePath::ALL {
+        eprintln!("per-frame cost: {}", path.name());
+        let mut runner = FrameRunner::new(path);
+        runner.run(params.iterations / 10 + 1);
+        let best = (0..5)
+            .map(|_| runner.run(params.iterations.max(1)))
+            .min()
+            .expect("five batches ran");
+        let instructions = if params.callgrind_iterations > 0 {
+            Some(callgrind_per_frame(exe, path, params.callgrind_iterations)?)
+        } else {
+            None
+        };
+        costs.push(FrameCost {
+            path,
+            nanos: best.as_nanos() as f64 / params.iterations.max(1) as f64,
+            instructions,
+        });
+    }
+    Ok(costs)
+}
+
+/// Instructions per frame: callgrind's total for `iterations` frames minus
+/// its total for none (start-up and set-up), divided by `iterations`.
+fn callgrind_per_frame(exe: &Path, path: FramePath, iterations: u64) -> Result<f64, Error> {
+    let loaded = callgrind_total(exe, path, iterations)?;
+    let empty = callgrind_total(exe, path, 0)?;
+    Ok(loaded.saturating_sub(empty) as f64 / iterations as f64)
+}
+
+/// `Collected` instructions of `exe frame-cost --path .. --iterations ..` under callgrind.
+fn callgrind_total(exe: &Path, path: FramePath, iterations: u64) -> Result<u64, Error> {
+    let out = std::env::temp_dir().join(format!("openws-bench-callgrind.{}", std::process::id()));
+    let output = Command::new("valgrind")
+        .arg("--tool=callgrind")
+        .arg(format!("--callgrind-out-file={}", out.display()))
+        .arg(exe)
+        .args(["frame-cost", "--path", path.name(), "--iterations"])
+        .arg(iterations.to_string())
+        .output()
+        .map_err(|e| format!("running valgrind: {e}"))?;
+    let _ = std::fs::remove_file(&out);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    if !output.status.success() {
+        return Err(format!("valgrind failed: {stderr}").into());
+    }
+    let collected = stderr
+        .lines()
+        .find_map(|line| {
+            line.split_once("Collected :")
+                .map(|(_, n)| n.trim().to_owned())
+        })
+        .ok_or("callgrind printed no `Collected` total")?;
+    Ok(collected.parse()?)
+}
