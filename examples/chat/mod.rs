@@ -253,14 +253,19 @@ impl Chat {
     }
 
     /// Forgets the users of a closed connection and takes them out of their rooms.
+    /// Takes one lock at a time: `members` holds `rooms` while it reads `users`,
+    /// so holding `users` while taking `rooms` here could deadlock.
     fn forget(&self, connection: ConnectionId) {
-        let mut users = self.users.lock().unwrap();
-        let gone: Vec<String> = users
-            .iter()
-            .filter(|(_, peer)| peer.connection_id() == connection)
-            .map(|(user, _)| user.clone())
-            .collect();
-        users.retain(|user, _| !gone.contains(user));
+        let gone: Vec<String> = {
+            let mut users = self.users.lock().unwrap();
+            let gone = users
+                .iter()
+                .filter(|(_, peer)| peer.connection_id() == connection)
+                .map(|(user, _)| user.clone())
+                .collect::<Vec<_>>();
+            users.retain(|user, _| !gone.contains(user));
+            gone
+        };
         for members in self.rooms.lock().unwrap().values_mut() {
             members.retain(|member| !gone.contains(member));
         }

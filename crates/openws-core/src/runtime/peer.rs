@@ -132,6 +132,17 @@ impl Link {
     /// Queues a frame, waiting up to the send timeout for room; a peer that
     /// stays full that long is disconnected with 1008.
     pub(crate) async fn push(&self, frame: Bytes) -> Result<(), SendError> {
+        // With room in the queue (the usual case) no timer is needed.
+        let frame = match self.frames.try_send(frame) {
+            Ok(()) => {
+                // Yield now and then, as a waiting send would: a handler sending to
+                // many peers must not hold its worker thread for the whole loop.
+                tokio::task::coop::consume_budget().await;
+                return Ok(());
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => return Err(SendError::Disconnected),
+            Err(mpsc::error::TrySendError::Full(frame)) => frame,
+        };
         match tokio::time::timeout(self.send_timeout, self.frames.send(frame)).await {
             Ok(Ok(())) => Ok(()),
             Ok(Err(_)) => Err(SendError::Disconnected),

@@ -230,7 +230,16 @@ fn bad_frame(message: &str) -> FrameError {
 }
 
 fn json_str(raw: &RawValue) -> Option<Cow<'_, str>> {
-    serde_json::from_str(raw.get()).ok()
+    let text = raw.get();
+    // A JSON string without escapes is its text between the quotes (`raw` is valid JSON).
+    let unescaped = text
+        .strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .filter(|inner| !inner.contains('\\'));
+    if let Some(inner) = unescaped {
+        return Some(Cow::Borrowed(inner));
+    }
+    serde_json::from_str(text).ok()
 }
 
 fn is_string_or_number(raw: &RawValue) -> bool {
@@ -259,6 +268,16 @@ mod tests {
         assert_eq!(envelope.message_name, "joinRoom");
         assert_eq!(envelope.payload.get(), r#"{"a":1}"#);
         assert_eq!(id.unwrap().get(), "7");
+    }
+
+    #[test]
+    fn reads_escaped_role_and_message_names() {
+        let (envelope, _) =
+            parse_envelope(r#"{"fromRole":"cli\u0065nt","messageName":"a\"b","payload":{}}"#)
+                .ok()
+                .unwrap();
+        assert_eq!(envelope.from_role, "client");
+        assert_eq!(envelope.message_name, "a\"b");
     }
 
     #[test]
