@@ -7,7 +7,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::frame::{FramePath, FrameRunner};
 use crate::suite::FrameParams;
-use crate::{BroadcastParams, Error, MemoryParams, Server, Suite, servers};
+use crate::{BroadcastParams, Error, FanoutParams, MemoryParams, Server, Suite, servers};
 
 /// Side-by-side benchmarks of openws-rs, the hand-written limit and the Node original.
 #[derive(Debug, Parser)]
@@ -23,7 +23,7 @@ enum Command {
     All(Selection),
     /// Tiny sizes against the Rust servers, checked; fails if anything is lost.
     Smoke,
-    /// Fan-out throughput only.
+    /// Fan-out only: saturated (throughput), then paced at `--rate` (latency).
     Fanout {
         #[command(flatten)]
         selection: Selection,
@@ -33,9 +33,12 @@ enum Command {
         /// Members per room (M).
         #[arg(long, default_value_t = 10)]
         members: usize,
-        /// Messages each member sends (K).
-        #[arg(long, default_value_t = 300)]
+        /// Messages each member sends (K) when saturated.
+        #[arg(long, default_value_t = 1000)]
         messages: usize,
+        /// Messages per second each member sends when paced.
+        #[arg(long, default_value_t = 20.0)]
+        rate: f64,
     },
     /// Broadcast round trip only.
     Broadcast {
@@ -118,13 +121,23 @@ pub fn run(cli: Cli) -> Result<(), Error> {
             rooms,
             members,
             messages,
+            rate,
         } => {
             let mut suite = only(Suite::full(exe));
-            suite.fanout = Some(crate::FanoutParams {
+            let saturated = FanoutParams {
                 rooms,
                 members,
                 messages,
+                rate: None,
                 timeout: Duration::from_secs(60),
+            };
+            suite.fanout = Some(saturated);
+            // Five seconds at the paced rate.
+            let messages = (rate * 5.0).ceil() as usize;
+            suite.paced = Some(FanoutParams {
+                messages,
+                rate: Some(rate),
+                ..saturated
             });
             selection.apply(suite)
         }
@@ -176,6 +189,7 @@ pub fn run(cli: Cli) -> Result<(), Error> {
 /// A suite with no scenario selected yet.
 fn only(mut suite: Suite) -> Suite {
     suite.fanout = None;
+    suite.paced = None;
     suite.broadcast = None;
     suite.memory = None;
     suite.frames = None;

@@ -64,17 +64,6 @@ impl FramePath {
             FramePath::OpenwsDeliver => "openws-deliver",
         }
     }
-
-    /// The path this one is compared with (openws-rs against the limit,
-    /// the limit against bare serde).
-    pub fn baseline(self) -> Option<FramePath> {
-        match self {
-            FramePath::Serde => None,
-            FramePath::Limit | FramePath::Openws => Some(FramePath::Serde),
-            FramePath::LimitDeliver => Some(FramePath::Limit),
-            FramePath::OpenwsDeliver => Some(FramePath::LimitDeliver),
-        }
-    }
 }
 
 /// The typed envelope bare serde reads.

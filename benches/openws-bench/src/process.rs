@@ -13,6 +13,8 @@ use crate::{Error, Server};
 
 /// The longest a server may take to start listening.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
+/// `USER_HZ`, the unit of `/proc/<pid>/stat` times: 100 on every Linux ABI.
+const CLOCK_TICKS_PER_SECOND: u64 = 100;
 /// The longest `npm ci` may take.
 const INSTALL_TIMEOUT: Duration = Duration::from_secs(300);
 
@@ -86,6 +88,23 @@ impl Running {
     pub(crate) fn rss_kib(&self) -> Result<u64, Error> {
         let pid = self.child.id().ok_or("the server has exited")?;
         rss_kib(pid)
+    }
+
+    /// CPU time the server has used so far (user + system, all threads),
+    /// from `/proc/<pid>/stat`.
+    pub(crate) fn cpu_time(&self) -> Result<Duration, Error> {
+        let pid = self.child.id().ok_or("the server has exited")?;
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+        // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
+        let fields: Vec<&str> = stat
+            .rsplit_once(')')
+            .ok_or("unreadable /proc stat")?
+            .1
+            .split_whitespace()
+            .collect();
+        let ticks: u64 = fields.get(11).ok_or("no utime")?.parse::<u64>()?
+            + fields.get(12).ok_or("no stime")?.parse::<u64>()?;
+        Ok(Duration::from_millis(ticks * 1000 / CLOCK_TICKS_PER_SECOND))
     }
 
     /// Kills the server and reaps it.

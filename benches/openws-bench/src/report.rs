@@ -23,10 +23,14 @@ pub struct Report {
     pub machine: String,
     /// The servers, in table order.
     pub servers: Vec<Server>,
-    /// Fan-out throughput per server.
+    /// Saturated fan-out (throughput) per server.
     pub fanout: Vec<Outcome<FanoutResult>>,
-    /// The fan-out parameters, when it ran.
+    /// The saturated fan-out parameters, when it ran.
     pub fanout_params: Option<FanoutParams>,
+    /// Paced fan-out (latency) per server.
+    pub paced: Vec<Outcome<FanoutResult>>,
+    /// The paced fan-out parameters, when it ran.
+    pub paced_params: Option<FanoutParams>,
     /// Broadcast round trips per server.
     pub broadcast: Vec<Outcome<BroadcastResult>>,
     /// The broadcast parameters, when it ran.
@@ -44,6 +48,8 @@ impl Report {
             servers: servers.to_vec(),
             fanout: Vec::new(),
             fanout_params: None,
+            paced: Vec::new(),
+            paced_params: None,
             broadcast: Vec::new(),
             broadcast_params: None,
             memory: Vec::new(),
@@ -57,7 +63,7 @@ impl Report {
         let mut failed = |scenario: &str, server: Server, error: &str| {
             problems.push(format!("{scenario} on {}: {error}", server.name()));
         };
-        for Outcome { server, result } in &self.fanout {
+        for Outcome { server, result } in self.fanout.iter().chain(&self.paced) {
             match result {
                 Err(error) => failed("fan-out", *server, error),
                 Ok(r) if !r.is_complete() => failed(
@@ -103,38 +109,82 @@ impl Report {
     pub fn to_markdown(&self) -> String {
         let mut out = String::new();
         let _ = writeln!(out, "{}\n", self.machine);
-        self.summary(&mut out);
-        self.ratios(&mut out);
-        self.fanout_table(&mut out);
+        if !self.summary_is_empty() {
+            self.summary(&mut out);
+            self.ratios(&mut out);
+        }
+        if let Some(p) = &self.fanout_params {
+            let title = format!(
+                "Fan-out, saturated: {} rooms × {} members, {} messages each as fast as possible",
+                p.rooms, p.members, p.messages
+            );
+            fanout_table(&mut out, &title, &self.fanout);
+        }
+        if let Some(p) = &self.paced_params {
+            let rate = p.rate.unwrap_or_default();
+            let title = format!(
+                "Fan-out, paced: {} rooms × {} members, {} messages each at {rate}/s ({} deliveries/s offered)",
+                p.rooms,
+                p.members,
+                p.messages,
+                count(rate * (p.rooms * p.members * (p.members - 1)) as f64)
+            );
+            fanout_table(&mut out, &title, &self.paced);
+        }
         self.broadcast_table(&mut out);
         self.memory_table(&mut out);
         self.frames_table(&mut out);
         out
     }
 
+    fn summary_is_empty(&self) -> bool {
+        self.fanout.is_empty()
+            && self.paced.is_empty()
+            && self.broadcast.is_empty()
+            && self.memory.is_empty()
+    }
+
+    /// The headline figures of one server, `None` where it has none.
+    fn headline(&self, server: Server) -> [Option<f64>; 7] {
+        let fanout = ok(find(&self.fanout, server));
+        let paced = ok(find(&self.paced, server));
+        let broadcast = ok(find(&self.broadcast, server));
+        [
+            fanout.map(FanoutResult::rate),
+            fanout.map(|r| r.cpu_per_message().as_secs_f64() * 1e6),
+            paced.map(|r| r.p50.as_secs_f64() * 1e3),
+            paced.map(|r| r.p99.as_secs_f64() * 1e3),
+            broadcast
+                .and_then(BroadcastResult::largest_within_target)
+                .map(|n| n as f64),
+            broadcast
+                .and_then(|r| r.steps.last())
+                .map(|s| s.cpu_per_delivery().as_secs_f64() * 1e6),
+            ok(find(&self.memory, server)).map(|r| r.per_session_bytes() / 1024.0),
+        ]
+    }
+
     fn summary(&self, out: &mut String) {
-        if self.fanout.is_empty() && self.broadcast.is_empty() && self.memory.is_empty() {
-            return;
-        }
         let _ = writeln!(out, "#### Summary\n");
-        let _ = writeln!(
-            out,
-            "| server | fan-out msg/s | fan-out p50 | fan-out p99 | broadcast: largest N with p95 < 500 ms | idle RSS per session |"
-        );
-        let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|");
+        let _ = writeln!(out, "{HEADLINE_HEADER}");
+        let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|");
         for &server in &self.servers {
-            let fanout = find(&self.fanout, server);
-            let broadcast = find(&self.broadcast, server);
-            let memory = find(&self.memory, server);
+            let figures = self.headline(server);
+            let show = |i: usize, f: fn(f64) -> String| figures[i].map_or("–".to_owned(), f);
+            let broadcast_n = match ok(find(&self.broadcast, server)) {
+                Some(r) => largest_n(r),
+                None => "–".to_owned(),
+            };
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | {broadcast_n} | {} | {} |",
                 server.name(),
-                cell(fanout, |r| count(r.rate())),
-                cell(fanout, |r| millis(r.p50)),
-                cell(fanout, |r| millis(r.p99)),
-                cell(broadcast, largest_n),
-                cell(memory, |r| kib(r.per_session_bytes())),
+                show(0, count),
+                show(1, |v| format!("{v:.1} µs")),
+                show(2, |v| format!("{v:.2} ms")),
+                show(3, |v| format!("{v:.2} ms")),
+                show(5, |v| format!("{v:.1} µs")),
+                show(6, |v| format!("{v:.1} KiB")),
             );
         }
         out.push('\n');
@@ -142,95 +192,40 @@ impl Report {
 
     /// Each openws-rs server against the limit and against Node.
     fn ratios(&self, out: &mut String) {
-        let openws: Vec<Server> = self
-            .servers
-            .iter()
-            .copied()
-            .filter(|s| s.is_openws())
-            .collect();
+        let openws = self.servers.iter().copied().filter(|s| s.is_openws());
         let baselines: Vec<Server> = [Server::Limit, Server::Node]
             .into_iter()
             .filter(|s| self.servers.contains(s))
             .collect();
-        if openws.is_empty() || baselines.is_empty() || self.summary_is_empty() {
+        if baselines.is_empty() {
             return;
         }
         let _ = writeln!(out, "#### Ratios\n");
         let _ = writeln!(
             out,
-            "Throughput and N: above 1× is better than the baseline. Latency and memory: below 1× is better.\n"
+            "openws-rs divided by the baseline: above 1× is better for msg/s and N, below 1× is better for CPU, latency and memory.\n"
         );
-        let _ = writeln!(
-            out,
-            "| ratio | fan-out msg/s | fan-out p50 | fan-out p99 | broadcast N | idle RSS per session |"
-        );
-        let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|");
-        for &server in &openws {
+        let _ = writeln!(out, "{}", HEADLINE_HEADER.replacen("server", "ratio", 1));
+        let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|");
+        for server in openws {
             for &baseline in &baselines {
-                let ratio = |of: Option<f64>, to: Option<f64>| match (of, to) {
-                    (Some(of), Some(to)) if to > 0.0 => format!("{:.2}×", of / to),
-                    _ => "–".to_owned(),
-                };
-                let fan = |s: Server, f: fn(&FanoutResult) -> f64| ok(find(&self.fanout, s)).map(f);
-                let n = |s: Server| {
-                    ok(find(&self.broadcast, s))
-                        .and_then(BroadcastResult::largest_within_target)
-                        .map(|n| n as f64)
-                };
-                let mem =
-                    |s: Server| ok(find(&self.memory, s)).map(MemoryResult::per_session_bytes);
+                let (of, to) = (self.headline(server), self.headline(baseline));
+                let cells: Vec<String> = of
+                    .iter()
+                    .zip(&to)
+                    .map(|pair| match pair {
+                        (Some(of), Some(to)) if *to > 0.0 => format!("{:.2}×", of / to),
+                        _ => "–".to_owned(),
+                    })
+                    .collect();
                 let _ = writeln!(
                     out,
-                    "| {} / {} | {} | {} | {} | {} | {} |",
+                    "| {} / {} | {} |",
                     server.name(),
                     baseline.name(),
-                    ratio(
-                        fan(server, FanoutResult::rate),
-                        fan(baseline, FanoutResult::rate)
-                    ),
-                    ratio(
-                        fan(server, |r| r.p50.as_secs_f64()),
-                        fan(baseline, |r| r.p50.as_secs_f64())
-                    ),
-                    ratio(
-                        fan(server, |r| r.p99.as_secs_f64()),
-                        fan(baseline, |r| r.p99.as_secs_f64())
-                    ),
-                    ratio(n(server), n(baseline)),
-                    ratio(mem(server), mem(baseline)),
+                    cells.join(" | ")
                 );
             }
-        }
-        out.push('\n');
-    }
-
-    fn summary_is_empty(&self) -> bool {
-        self.fanout.is_empty() && self.broadcast.is_empty() && self.memory.is_empty()
-    }
-
-    fn fanout_table(&self, out: &mut String) {
-        let Some(p) = &self.fanout_params else { return };
-        let _ = writeln!(
-            out,
-            "#### Fan-out: {} rooms × {} members, {} messages each\n",
-            p.rooms, p.members, p.messages
-        );
-        let _ = writeln!(out, "| server | delivered | time | msg/s | p50 | p99 |");
-        let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|");
-        for Outcome { server, result } in &self.fanout {
-            let row = match result {
-                Ok(r) => format!(
-                    "{} / {} | {} | {} | {} | {}",
-                    count(r.delivered as f64),
-                    count(r.expected as f64),
-                    seconds(r.elapsed),
-                    count(r.rate()),
-                    millis(r.p50),
-                    millis(r.p99)
-                ),
-                Err(error) => format!("failed: {} | | | | ", one_line(error)),
-            };
-            let _ = writeln!(out, "| {} | {row} |", server.name());
         }
         out.push('\n');
     }
@@ -247,11 +242,15 @@ impl Report {
         let mut header = String::from("| server |");
         let mut rule = String::from("|---|");
         for n in &p.steps {
-            let _ = write!(header, " N={n} |");
+            let _ = write!(header, " N={} |", count(*n as f64));
             rule.push_str("---:|");
         }
-        let _ = writeln!(out, "{header} largest N with p95 < {} |", millis(p.target));
-        let _ = writeln!(out, "{rule}---:|");
+        let _ = writeln!(
+            out,
+            "{header} largest N with p95 < {} | server CPU per delivery at the last N |",
+            millis(p.target)
+        );
+        let _ = writeln!(out, "{rule}---:|---:|");
         for Outcome { server, result } in &self.broadcast {
             let mut row = format!("| {} |", server.name());
             match result {
@@ -266,7 +265,11 @@ impl Report {
                         };
                         let _ = write!(row, " {cell} |");
                     }
-                    let _ = write!(row, " {} |", largest_n(r));
+                    let cpu = r
+                        .steps
+                        .last()
+                        .map_or("–".to_owned(), |s| micros(s.cpu_per_delivery()));
+                    let _ = write!(row, " {} | {cpu} |", largest_n(r));
                 }
                 Err(error) => {
                     let _ = write!(row, " failed: {} |", one_line(error));
@@ -315,36 +318,95 @@ impl Report {
         if self.frames.is_empty() {
             return;
         }
-        let _ = writeln!(out, "#### Per-frame cost of one `sendMessage` frame\n");
+        let cost = |path: FramePath| self.frames.iter().find(|c| c.path == path);
+        let versus = |c: &FrameCost, base: Option<&FrameCost>| match base {
+            Some(base) if base.path != c.path => {
+                let instructions = match (c.instructions, base.instructions) {
+                    (Some(a), Some(b)) if b > 0.0 => format!(" / {:.2}×", a / b),
+                    _ => String::new(),
+                };
+                format!("{:.2}×{instructions}", c.nanos / base.nanos)
+            }
+            _ => String::new(),
+        };
         let _ = writeln!(
             out,
-            "| path | ns/frame | instructions/frame (callgrind) | vs |"
+            "#### Per-frame cost of one `sendMessage` frame, no sockets\n"
         );
-        let _ = writeln!(out, "|---|---:|---:|---|");
-        let cost = |path: FramePath| self.frames.iter().find(|c| c.path == path);
+        let _ = writeln!(
+            out,
+            "| path | ns/frame | instructions/frame (callgrind) | × serde (time / instructions) | × limit (time / instructions) |"
+        );
+        let _ = writeln!(out, "|---|---:|---:|---:|---:|");
         for c in &self.frames {
-            let instructions = c.instructions.map_or("–".to_owned(), count);
-            let versus = match c.path.baseline().and_then(cost) {
-                Some(base) => {
-                    let time = format!("{:.2}× {} time", c.nanos / base.nanos, base.path.name());
-                    match (c.instructions, base.instructions) {
-                        (Some(a), Some(b)) if b > 0.0 => {
-                            format!("{time}, {:.2}× instructions", a / b)
-                        }
-                        _ => time,
-                    }
-                }
-                None => String::new(),
+            let limit = match c.path {
+                FramePath::Openws => cost(FramePath::Limit),
+                FramePath::OpenwsDeliver => cost(FramePath::LimitDeliver),
+                _ => None,
             };
             let _ = writeln!(
                 out,
-                "| {} | {:.0} | {instructions} | {versus} |",
+                "| {} | {:.0} | {} | {} | {} |",
                 c.path.name(),
-                c.nanos
+                c.nanos,
+                c.instructions.map_or("–".to_owned(), count),
+                versus(c, cost(FramePath::Serde)),
+                versus(c, limit),
+            );
+        }
+        // What one more receiver costs: the difference between the deliver paths and the others.
+        let delivery = |with: FramePath, without: FramePath| {
+            let (with, without) = (cost(with)?, cost(without)?);
+            let instructions = match (with.instructions, without.instructions) {
+                (Some(a), Some(b)) => format!(", {} instructions", count(a - b)),
+                _ => String::new(),
+            };
+            Some(format!(
+                "{:.0} ns{instructions}",
+                with.nanos - without.nanos
+            ))
+        };
+        if let (Some(openws), Some(limit)) = (
+            delivery(FramePath::OpenwsDeliver, FramePath::Openws),
+            delivery(FramePath::LimitDeliver, FramePath::Limit),
+        ) {
+            let _ = writeln!(
+                out,
+                "\nOne more receiver costs openws-rs {openws} and the limit {limit}."
             );
         }
         out.push('\n');
     }
+}
+
+/// The summary's columns; the ratio table reuses them.
+const HEADLINE_HEADER: &str = "| server | fan-out msg/s (saturated) | server CPU per message | p50 latency (paced) | p99 latency (paced) | broadcast: largest N with p95 < 500 ms | broadcast: server CPU per delivery | idle RSS per session |";
+
+fn fanout_table(out: &mut String, title: &str, outcomes: &[Outcome<FanoutResult>]) {
+    let _ = writeln!(out, "#### {title}\n");
+    let _ = writeln!(
+        out,
+        "| server | delivered | time | msg/s | p50 | p99 | server CPU | CPU per message |"
+    );
+    let _ = writeln!(out, "|---|---:|---:|---:|---:|---:|---:|---:|");
+    for Outcome { server, result } in outcomes {
+        let row = match result {
+            Ok(r) => format!(
+                "{} / {} | {} | {} | {} | {} | {} | {}",
+                count(r.delivered as f64),
+                count(r.expected as f64),
+                seconds(r.elapsed),
+                count(r.rate()),
+                millis(r.p50),
+                millis(r.p99),
+                seconds(r.server_cpu),
+                micros(r.cpu_per_message()),
+            ),
+            Err(error) => format!("failed: {} | | | | | | ", one_line(error)),
+        };
+        let _ = writeln!(out, "| {} | {row} |", server.name());
+    }
+    out.push('\n');
 }
 
 fn find<T>(outcomes: &[Outcome<T>], server: Server) -> Option<&Result<T, String>> {
@@ -356,14 +418,6 @@ fn find<T>(outcomes: &[Outcome<T>], server: Server) -> Option<&Result<T, String>
 
 fn ok<T>(result: Option<&Result<T, String>>) -> Option<&T> {
     result.and_then(|r| r.as_ref().ok())
-}
-
-fn cell<T>(result: Option<&Result<T, String>>, show: impl Fn(&T) -> String) -> String {
-    match result {
-        None => "–".to_owned(),
-        Some(Ok(value)) => show(value),
-        Some(Err(_)) => "failed".to_owned(),
-    }
 }
 
 fn largest_n(result: &BroadcastResult) -> String {
@@ -399,6 +453,10 @@ fn millis(duration: Duration) -> String {
     } else {
         format!("{ms:.0} ms")
     }
+}
+
+fn micros(duration: Duration) -> String {
+    format!("{:.1} µs", duration.as_secs_f64() * 1e6)
 }
 
 fn seconds(duration: Duration) -> String {

@@ -17,8 +17,10 @@ pub struct Suite {
     pub exe: PathBuf,
     /// The servers compared, in table order.
     pub servers: Vec<Server>,
-    /// Fan-out throughput.
+    /// Fan-out, saturated: throughput.
     pub fanout: Option<FanoutParams>,
+    /// Fan-out, paced: delivery latency at a load every server sustains.
+    pub paced: Option<FanoutParams>,
     /// Broadcast round trip.
     pub broadcast: Option<BroadcastParams>,
     /// Idle memory.
@@ -56,15 +58,25 @@ impl Suite {
             fanout: Some(FanoutParams {
                 rooms: 10,
                 members: 10,
-                messages: 300,
+                messages: 1000,
+                rate: None,
+                timeout: Duration::from_secs(60),
+            }),
+            // 100 members × 9 receivers × 20/s: 18,000 deliveries/s for 5 s.
+            paced: Some(FanoutParams {
+                rooms: 10,
+                members: 10,
+                messages: 100,
+                rate: Some(20.0),
                 timeout: Duration::from_secs(60),
             }),
             broadcast: Some(BroadcastParams {
-                steps: vec![100, 500, 1000, 2000, 4000, 6000, 8000, 10_000],
+                // Up to what one client process may open under a 20,000 fd limit.
+                steps: vec![100, 1000, 2500, 5000, 7500, 10_000, 12_500, 15_000, 17_500],
                 rounds: 20,
                 target: Duration::from_millis(500),
                 round_timeout: Duration::from_secs(5),
-                budget: Duration::from_secs(180),
+                budget: Duration::from_secs(240),
             }),
             memory: Some(MemoryParams {
                 sessions: 10_000,
@@ -88,6 +100,14 @@ impl Suite {
                 rooms: 2,
                 members: 3,
                 messages: 20,
+                rate: None,
+                timeout: Duration::from_secs(10),
+            }),
+            paced: Some(FanoutParams {
+                rooms: 2,
+                members: 3,
+                messages: 10,
+                rate: Some(100.0),
                 timeout: Duration::from_secs(10),
             }),
             broadcast: Some(BroadcastParams {
@@ -120,70 +140,62 @@ impl Suite {
             .build()?;
         runtime.block_on(async {
             if let Some(params) = &self.fanout {
-                for &server in &self.servers {
-                    let result = self
-                        .against(server, "fan-out", async |running| {
-                            scenario::fanout(running.addr(), params).await
-                        })
-                        .await;
-                    report.fanout.push(Outcome { server, result });
-                }
+                let run = async |server: &Running| scenario::fanout(server, params).await;
+                report.fanout = self.each_server("fan-out, saturated", run).await;
                 report.fanout_params = Some(*params);
             }
+            if let Some(params) = &self.paced {
+                let run = async |server: &Running| scenario::fanout(server, params).await;
+                report.paced = self.each_server("fan-out, paced", run).await;
+                report.paced_params = Some(*params);
+            }
             if let Some(params) = &self.broadcast {
-                for &server in &self.servers {
-                    let result = self
-                        .against(server, "broadcast", async |running| {
-                            scenario::broadcast(running.addr(), params).await
-                        })
-                        .await;
-                    report.broadcast.push(Outcome { server, result });
-                }
+                let run = async |server: &Running| scenario::broadcast(server, params).await;
+                report.broadcast = self.each_server("broadcast", run).await;
                 report.broadcast_params = Some(params.clone());
             }
             if let Some(params) = &self.memory {
-                for &server in &self.servers {
-                    let result = self
-                        .against(server, "idle memory", async |running| {
-                            scenario::memory(running.addr(), || running.rss_kib(), params).await
-                        })
-                        .await;
-                    report.memory.push(Outcome { server, result });
-                }
+                let run = async |server: &Running| scenario::memory(server, params).await;
+                report.memory = self.each_server("idle memory", run).await;
             }
         });
         drop(runtime);
         if let Some(params) = self.frames {
-            report.frames = frame_costs(&self.exe, params)?;
+            report.frames = frame_costs(&self.exe, params);
         }
         Ok(report)
     }
 
-    /// Starts `server`, runs `scenario` against it, stops it.
-    async fn against<T>(
+    /// Runs `scenario` against each server in turn, each started fresh and
+    /// stopped afterwards.
+    async fn each_server<T>(
         &self,
-        server: Server,
         name: &str,
-        scenario: impl AsyncFnOnce(&Running) -> Result<T, Error>,
-    ) -> Result<T, String> {
-        eprintln!("{name}: {}", server.name());
-        let result = match Running::start(server, &self.exe).await {
-            Ok(running) => {
-                let result = scenario(&running).await;
-                running.stop().await;
-                result
-            }
-            Err(error) => Err(error),
-        };
-        result.map_err(|error| {
-            eprintln!("{name}: {} failed: {error}", server.name());
-            error.to_string()
-        })
+        scenario: impl AsyncFn(&Running) -> Result<T, Error>,
+    ) -> Vec<Outcome<T>> {
+        let mut outcomes = Vec::with_capacity(self.servers.len());
+        for &server in &self.servers {
+            eprintln!("{name}: {}", server.name());
+            let result = match Running::start(server, &self.exe).await {
+                Ok(running) => {
+                    let result = scenario(&running).await;
+                    running.stop().await;
+                    result
+                }
+                Err(error) => Err(error),
+            };
+            let result = result.map_err(|error| {
+                eprintln!("{name}: {} failed: {error}", server.name());
+                error.to_string()
+            });
+            outcomes.push(Outcome { server, result });
+        }
+        outcomes
     }
 }
 
 /// Times every path, and counts its instructions under callgrind when asked.
-fn frame_costs(exe: &Path, params: FrameParams) -> Result<Vec<FrameCost>, Error> {
+fn frame_costs(exe: &Path, params: FrameParams) -> Vec<FrameCost> {
     let mut costs = Vec::new();
     for path in FramePath::ALL {
         eprintln!("per-frame cost: {}", path.name());
@@ -193,10 +205,11 @@ fn frame_costs(exe: &Path, params: FrameParams) -> Result<Vec<FrameCost>, Error>
             .map(|_| runner.run(params.iterations.max(1)))
             .min()
             .expect("five batches ran");
-        let instructions = if params.callgrind_iterations > 0 {
-            Some(callgrind_per_frame(exe, path, params.callgrind_iterations)?)
-        } else {
-            None
+        let instructions = match params.callgrind_iterations {
+            0 => None,
+            iterations => callgrind_per_frame(exe, path, iterations)
+                .inspect_err(|error| eprintln!("per-frame cost: no instruction count: {error}"))
+                .ok(),
         };
         costs.push(FrameCost {
             path,
@@ -204,7 +217,7 @@ fn frame_costs(exe: &Path, params: FrameParams) -> Result<Vec<FrameCost>, Error>
             instructions,
         });
     }
-    Ok(costs)
+    costs
 }
 
 /// Instructions per frame: callgrind's total for `iterations` frames minus

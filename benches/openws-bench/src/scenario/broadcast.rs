@@ -3,7 +3,6 @@
 //! ends when the last of the N has received it. N grows in steps until the
 //! 95th percentile passes the target.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
@@ -17,6 +16,7 @@ use tokio_tungstenite::tungstenite::Message;
 use super::percentile;
 use crate::Error;
 use crate::client::{Incoming, Ws, connect, enter, envelope, now_us, open_users};
+use crate::process::Running;
 
 /// The shape of a broadcast ramp.
 #[derive(Debug, Clone)]
@@ -46,6 +46,8 @@ pub struct BroadcastStep {
     pub p50: Duration,
     /// 95th percentile round trip (a round that timed out counts as the timeout).
     pub p95: Duration,
+    /// CPU time the server used during the measured broadcasts.
+    pub server_cpu: Duration,
 }
 
 /// What a broadcast ramp measured.
@@ -60,6 +62,12 @@ pub struct BroadcastResult {
 }
 
 impl BroadcastStep {
+    /// Server CPU time per delivered broadcast frame.
+    pub fn cpu_per_delivery(&self) -> Duration {
+        self.server_cpu
+            .div_f64((self.rounds * self.clients).max(1) as f64)
+    }
+
     fn within(&self, target: Duration) -> bool {
         self.completed == self.rounds && self.p95 < target
     }
@@ -83,11 +91,12 @@ impl BroadcastResult {
 const WARMUP_ROUNDS: usize = 2;
 const SENDER: &str = "b-sender";
 
-/// Runs the ramp against the server at `addr`.
+/// Runs the ramp against `server`.
 pub(crate) async fn run(
-    addr: SocketAddr,
+    server: &Running,
     params: &BroadcastParams,
 ) -> Result<BroadcastResult, Error> {
+    let addr = server.addr();
     let started = Instant::now();
     let tracker = Arc::new(Tracker::default());
     let mut sender = connect(addr, "/bench").await?;
@@ -123,7 +132,11 @@ pub(crate) async fn run(
         }
         let mut trips = Vec::with_capacity(params.rounds);
         let mut completed = 0;
+        let mut cpu_before = Duration::ZERO;
         for index in 0..WARMUP_ROUNDS + params.rounds {
+            if index == WARMUP_ROUNDS {
+                cpu_before = server.cpu_time()?;
+            }
             round += 1;
             let trip = tracker
                 .round(&mut sender, round, clients, params.round_timeout)
@@ -139,6 +152,7 @@ pub(crate) async fn run(
             completed,
             p50: percentile(&mut trips, 0.50),
             p95: percentile(&mut trips, 0.95),
+            server_cpu: server.cpu_time()?.saturating_sub(cpu_before),
         };
         let within = step.within(params.target);
         result.steps.push(step);

@@ -1,6 +1,8 @@
-//! Fan-out throughput: R rooms of M members on `/chat`, every member sends K
-//! `sendMessage`s as fast as its socket takes them, and every other member
-//! of its room must receive each one. The send time travels in the text.
+//! Fan-out: R rooms of M members on `/chat`; every member sends K
+//! `sendMessage`s and every other member of its room must receive each one.
+//! Saturated (as fast as the sockets take them) it measures throughput;
+//! paced (a fixed rate per member, the same for every server) it measures
+//! delivery latency. The send time travels in the message text.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -16,6 +18,7 @@ use tokio_tungstenite::tungstenite::Message;
 use super::{percentile, since};
 use crate::Error;
 use crate::client::{Incoming, Ws, connect, enter, envelope, next_text, now_us};
+use crate::process::Running;
 
 /// The shape of a fan-out run.
 #[derive(Debug, Clone, Copy)]
@@ -26,6 +29,8 @@ pub struct FanoutParams {
     pub members: usize,
     /// K: messages each member sends.
     pub messages: usize,
+    /// Messages per second each member sends; `None` sends as fast as the socket takes them.
+    pub rate: Option<f64>,
     /// The longest the run may take once sending starts.
     pub timeout: Duration,
 }
@@ -43,12 +48,19 @@ pub struct FanoutResult {
     pub p50: Duration,
     /// 99th percentile delivery latency.
     pub p99: Duration,
+    /// CPU time the server used from the first send to the last delivery.
+    pub server_cpu: Duration,
 }
 
 impl FanoutResult {
     /// Delivered messages per second.
     pub fn rate(&self) -> f64 {
         self.delivered as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+
+    /// Server CPU time per delivered message.
+    pub fn cpu_per_message(&self) -> Duration {
+        self.server_cpu.div_f64(self.delivered.max(1) as f64)
     }
 
     /// Whether every message reached every member it should have.
@@ -60,14 +72,16 @@ impl FanoutResult {
 /// Filler that brings each message's text to an ordinary chat length.
 const FILLER: &str = "the quick brown fox jumps over the lazy dog";
 
-/// Runs the scenario against the server at `addr`.
-pub(crate) async fn run(addr: SocketAddr, params: &FanoutParams) -> Result<FanoutResult, Error> {
+/// Runs the scenario against `server`.
+pub(crate) async fn run(server: &Running, params: &FanoutParams) -> Result<FanoutResult, Error> {
     let FanoutParams {
         rooms,
         members,
         messages,
+        rate,
         timeout,
     } = *params;
+    let addr = server.addr();
     if members < 2 || rooms == 0 || messages == 0 {
         return Err("fan-out needs rooms, two members per room and messages".into());
     }
@@ -83,29 +97,48 @@ pub(crate) async fn run(addr: SocketAddr, params: &FanoutParams) -> Result<Fanou
             senders.push((sink, user_id(room, member), room_id(room)));
         }
     }
+    let cpu_before = server.cpu_time()?;
     let start = now_us();
+    let first_send = Instant::now();
+    let count = senders.len();
     let mut sending = JoinSet::new();
-    for (sink, user, room) in senders {
-        sending.spawn(send(sink, user, room, messages, deadline));
+    for (index, (sink, user, room)) in senders.into_iter().enumerate() {
+        // Paced members start spread over one period, so the load is even.
+        let pace = rate.map(|rate| {
+            let period = Duration::from_secs_f64(1.0 / rate);
+            (
+                first_send + period.mul_f64(index as f64 / count as f64),
+                period,
+            )
+        });
+        sending.spawn(send(sink, user, room, messages, pace, deadline));
     }
     let mut delivered = 0;
     let mut last = start;
     let mut latencies = Vec::with_capacity((per_member as usize) * rooms * members);
+    // Every connection stays open until the run is over: members that are
+    // done must not leave while others still send (closing is not measured).
+    let mut open = Vec::with_capacity(rooms * members);
     while let Some(reading) = readers.join_next().await {
-        let reading = reading??;
+        let (reading, stream) = reading??;
         delivered += reading.latencies.len() as u64;
         last = last.max(reading.last_us);
         latencies.extend(reading.latencies);
+        open.push(stream);
     }
+    let server_cpu = server.cpu_time()?.saturating_sub(cpu_before);
+    let mut sinks = Vec::with_capacity(rooms * members);
     while let Some(sent) = sending.join_next().await {
-        sent??;
+        sinks.push(sent??);
     }
+    drop((open, sinks));
     Ok(FanoutResult {
         expected: per_member * (rooms * members) as u64,
         delivered,
         elapsed: since(start, last),
         p50: percentile(&mut latencies, 0.50),
         p99: percentile(&mut latencies, 0.99),
+        server_cpu,
     })
 }
 
@@ -144,14 +177,26 @@ struct Post<'a> {
     text: &'a str,
 }
 
+/// Sends `messages` posts, at `(first, period)` when paced; gives the sink back.
 async fn send(
     mut sink: SplitSink<Ws, Message>,
     user_id: String,
     room_id: String,
     messages: usize,
+    pace: Option<(Instant, Duration)>,
     deadline: Instant,
-) -> Result<(), Error> {
+) -> Result<SplitSink<Ws, Message>, Error> {
+    let mut ticks = pace.map(|(first, period)| {
+        let mut ticks = tokio::time::interval_at(first, period);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        ticks
+    });
     for _ in 0..messages {
+        if let Some(ticks) = &mut ticks {
+            tokio::time::timeout_at(deadline, ticks.tick())
+                .await
+                .map_err(|_| "sending did not finish in time")?;
+        }
         let text = format!("{} {FILLER}", now_us());
         let post = Post {
             user_id: &user_id,
@@ -163,7 +208,7 @@ async fn send(
             .await
             .map_err(|_| "sending did not finish in time")??;
     }
-    Ok(())
+    Ok(sink)
 }
 
 /// One member's receipts: the latency of each, and when the last arrived.
@@ -173,12 +218,12 @@ struct Reading {
 }
 
 /// Reads until `expected` messages arrived, the deadline passed, or the
-/// connection failed.
+/// connection failed; gives the stream back.
 async fn read(
     mut stream: SplitStream<Ws>,
     expected: u64,
     deadline: Instant,
-) -> Result<Reading, Error> {
+) -> Result<(Reading, SplitStream<Ws>), Error> {
     let mut reading = Reading {
         latencies: Vec::with_capacity(expected as usize),
         last_us: 0,
@@ -212,5 +257,5 @@ async fn read(
             reading.last_us = now;
         }
     }
-    Ok(reading)
+    Ok((reading, stream))
 }

@@ -2,11 +2,11 @@
 //! session is a connection on `/chat` that created its own room (so the
 //! server holds its user and peer handle), then sends nothing.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use crate::Error;
 use crate::client::open_users;
+use crate::process::Running;
 
 /// The shape of an idle-memory run.
 #[derive(Debug, Clone, Copy)]
@@ -38,20 +38,17 @@ impl MemoryResult {
     }
 }
 
-/// Runs the scenario against the server at `addr`; `rss_kib` reads its resident set.
-pub(crate) async fn run(
-    addr: SocketAddr,
-    rss_kib: impl Fn() -> Result<u64, Error>,
-    params: &MemoryParams,
-) -> Result<MemoryResult, Error> {
+/// Runs the scenario against `server`.
+pub(crate) async fn run(server: &Running, params: &MemoryParams) -> Result<MemoryResult, Error> {
+    let addr = server.addr();
     let warm = (0..params.warmup).map(|i| (format!("w-{i}"), format!("w-room-{i}")));
     let warm = open_users(addr, "/chat", warm).await?;
     tokio::time::sleep(params.settle).await;
-    let baseline_kib = rss_kib()?;
+    let baseline_kib = server.rss_kib()?;
     let idle = (0..params.sessions).map(|i| (format!("m-{i}"), format!("m-room-{i}")));
     let idle = open_users(addr, "/chat", idle).await?;
     tokio::time::sleep(params.settle).await;
-    let loaded_kib = rss_kib()?;
+    let loaded_kib = server.rss_kib()?;
     drop((idle, warm));
     Ok(MemoryResult {
         sessions: params.sessions,

@@ -64,6 +64,13 @@ impl Server {
 /// Serves `server` on `addr` until the process is killed, printing
 /// `listening <addr>` on stdout once it accepts connections.
 pub(crate) fn serve(server: Server, addr: SocketAddr) -> Result<(), Error> {
+    // Quiet unless asked: `RUST_LOG=debug` shows, for instance, peers not reached.
+    if let Ok(filter) = tracing_subscriber::EnvFilter::try_from_default_env() {
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init();
+    }
     match server {
         Server::Limit => limit::serve(addr),
         Server::OpenwsAxum => openws::serve_axum(addr),
