@@ -6,10 +6,10 @@ mod socket;
 use axum::Router;
 use axum::extract::{Request, WebSocketUpgrade};
 use axum::routing::get;
-use openws_core::{Bindings, MountedNetwork};
+use openws_core::{Bindings, MountedNetwork, SpecRegistry};
 
 /// Where every router with an OpenWS network serves the combined spec.
-pub const SPEC_PATH: &str = "/openws/spec.json";
+pub const SPEC_PATH: &str = SpecRegistry::PATH;
 
 /// Mounts OpenWS networks on an axum [`Router`].
 ///

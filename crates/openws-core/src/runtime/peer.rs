@@ -1,7 +1,7 @@
 //! Peer handles and the bounded outbound queue of each connection.
 
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -85,6 +85,8 @@ pub(crate) struct Link {
 /// A close asked for out of band, so it overtakes a full queue.
 #[derive(Default)]
 struct CloseSignal {
+    /// Set once a close is requested, so the writer checks it without locking per frame.
+    requested: AtomicBool,
     request: Mutex<Option<CloseFrame>>,
     notify: Notify,
 }
@@ -94,11 +96,15 @@ impl CloseSignal {
         let mut request = self.request.lock().unwrap_or_else(|e| e.into_inner());
         if request.is_none() {
             *request = Some(frame);
+            self.requested.store(true, Ordering::Release);
             self.notify.notify_one();
         }
     }
 
     fn take(&self) -> Option<CloseFrame> {
+        if !self.requested.load(Ordering::Acquire) {
+            return None;
+        }
         self.request
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -259,6 +265,10 @@ impl Peer {
     /// The connection this handle sends to.
     pub fn connection_id(&self) -> ConnectionId {
         self.link.id
+    }
+
+    pub(crate) fn role_id(&self) -> RoleId {
+        self.role
     }
 
     /// The role the peer holds.

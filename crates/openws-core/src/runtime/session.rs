@@ -218,6 +218,9 @@ impl Session {
     /// The role a frame claiming `from_role` is handled as, opening the
     /// session on a first frame when the route allows it.
     fn establish_role(&mut self, from_role: &str) -> Result<RoleId, FrameError> {
+        if let Some(peer) = self.peer.as_ref().filter(|peer| peer.role() == from_role) {
+            return Ok(peer.role_id());
+        }
         let network = &self.runtime.network;
         let role = network.remote_role(from_role);
         if role.is_none() && from_role != network.host_name() {
@@ -230,10 +233,7 @@ impl Session {
             ));
         }
         if let Some(peer) = &self.peer {
-            return match role {
-                Some(id) if peer.role() == from_role => Ok(id),
-                _ => Err(role_mismatch(peer.role(), from_role)),
-            };
+            return Err(role_mismatch(peer.role(), from_role));
         }
         match role.filter(|id| self.runtime.open_roles.contains(id)) {
             Some(id) => {
