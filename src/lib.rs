@@ -14,6 +14,11 @@ pub use openws_actix as actix;
 #[cfg(feature = "warp")]
 pub use openws_warp as warp;
 
+/// The Rust client: `openws::client::Client::builder(url, role).connect()`, typed
+/// clients, and the code generator behind `openws codegen rust`.
+#[cfg(feature = "client")]
+pub use openws_client as client;
+
 // The macro style (crate `openws-macros`): `#[openws::role]` on remote role
 // types, `#[openws::host]` on the state's `impl` block with `#[handler]` methods.
 #[cfg(feature = "macros")]

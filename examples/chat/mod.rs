@@ -8,7 +8,7 @@
 mod document;
 mod fluent;
 mod macros;
-mod trait_first;
+pub(crate) mod trait_first;
 
 use std::collections::HashMap;
 use std::sync::Mutex;

@@ -16,7 +16,7 @@ use crate::Mount;
 
 #[allow(dead_code, unreachable_pub)]
 #[path = "../../../examples/chat/mod.rs"]
-mod chat;
+pub(crate) mod chat;
 
 /// The portal token the suite's chat servers accept.
 pub const PORTAL_TOKEN: &str = "suite-portal-token";

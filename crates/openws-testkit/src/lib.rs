@@ -13,6 +13,7 @@
 pub mod apps;
 pub mod cases;
 pub mod client;
+pub mod generated;
 pub mod http_get;
 
 use std::future::Future;
@@ -79,6 +80,7 @@ macro_rules! conformance_suite {
             close_hook_runs_once_when_server_closes,
             oversized_frame_closes_with_1009,
             spec_endpoint_lists_every_network,
+            client_requests_are_correlated,
         );
     };
     (@cases $server:ty; $($case:ident),* $(,)?) => {

@@ -52,6 +52,31 @@ impl ErrorCode {
     }
 }
 
+impl ErrorCode {
+    /// Every code this version knows, in the order `docs/protocol.md` lists them.
+    pub const ALL: &'static [ErrorCode] = &[
+        Self::BadFrame,
+        Self::UnknownRole,
+        Self::RoleRefused,
+        Self::RoleMismatch,
+        Self::UnknownMessage,
+        Self::ForbiddenRole,
+        Self::InvalidPayload,
+        Self::NotImplemented,
+        Self::HandlerError,
+        Self::InternalError,
+    ];
+
+    /// The code spelled `code` on the wire, if this version knows it (clients
+    /// read codes with it; a newer server may send codes an older client does not know).
+    pub fn parse(code: &str) -> Option<Self> {
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|known| known.as_str() == code)
+    }
+}
+
 impl fmt::Display for ErrorCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -333,6 +358,14 @@ mod tests {
         );
         let junk: Box<RawValue> = serde_json::from_str(r#""{nope""#).unwrap();
         assert_eq!(decode_payload(&junk).unwrap_err().code, ErrorCode::BadFrame);
+    }
+
+    #[test]
+    fn parses_every_code_it_writes() {
+        for &code in ErrorCode::ALL {
+            assert_eq!(ErrorCode::parse(code.as_str()), Some(code));
+        }
+        assert_eq!(ErrorCode::parse("from_the_future"), None);
     }
 
     #[test]

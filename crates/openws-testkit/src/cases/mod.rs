@@ -2,6 +2,7 @@
 //! under test, so cases share no state.
 
 mod chat;
+mod client;
 mod errors;
 mod handshake;
 mod lifecycle;
@@ -11,6 +12,7 @@ pub use chat::{
     chat_flow_across_three_connections, chat_flow_in_every_style,
     peer_handles_work_from_other_connections,
 };
+pub use client::client_requests_are_correlated;
 pub use errors::{
     every_error_code_leaves_connection_usable, from_list_is_enforced, handler_panic_is_isolated,
     invalid_payload_details, outbound_payload_is_validated, replies_carry_request_id,
