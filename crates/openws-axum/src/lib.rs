@@ -5,11 +5,15 @@ mod socket;
 
 use axum::Router;
 use axum::extract::{Request, WebSocketUpgrade};
+use axum::http::header;
 use axum::routing::get;
-use openws_core::{Bindings, MountedNetwork, SpecRegistry};
+use openws_core::{Bindings, MountedNetwork, SpecRegistry, viewer};
 
 /// Where every router with an OpenWS network serves the combined spec.
 pub const SPEC_PATH: &str = SpecRegistry::PATH;
+
+/// Where [`RouterExt::openws_ui`] serves the spec viewer page.
+pub const UI_PATH: &str = viewer::PATH;
 
 /// Mounts OpenWS networks on an axum [`Router`].
 ///
@@ -30,6 +34,12 @@ pub trait RouterExt: sealed::Sealed {
     /// a session of the network until either side closes it.
     #[must_use]
     fn openws(self, path: &str, bindings: Bindings) -> Self;
+
+    /// Serves the spec viewer and try-it page at [`UI_PATH`] (`GET /openws/ui`).
+    /// Opt-in: it lets anyone who can reach the router read the spec and send
+    /// frames from a browser, which a production app may not want.
+    #[must_use]
+    fn openws_ui(self) -> Self;
 }
 
 impl<S> RouterExt for Router<S>
@@ -45,6 +55,11 @@ where
             .layer(axum::middleware::from_fn(move |request, next| {
                 discovery::serve_spec(mounted.clone(), request, next)
             }))
+    }
+
+    fn openws_ui(self) -> Self {
+        let page = || async { ([(header::CONTENT_TYPE, viewer::CONTENT_TYPE)], viewer::page()) };
+        self.route(UI_PATH, get(page))
     }
 }
 

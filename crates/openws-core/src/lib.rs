@@ -6,6 +6,7 @@ mod network;
 pub mod runtime;
 pub mod spec;
 pub mod typed;
+pub mod viewer;
 
 pub use bind::{
     BindError, Bindings, BindingsBuilder, Handler, HandlerError, SenderScope, SessionConfig,
