@@ -69,6 +69,13 @@ async fn viewer_page_drives_the_chat_flow_in_chromium() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     print!("{stdout}");
-    assert!(output.status.success(), "browser run failed:\n{stdout}{stderr}");
-    assert!(screenshot.exists(), "no screenshot at {}", screenshot.display());
+    assert!(
+        output.status.success(),
+        "browser run failed:\n{stdout}{stderr}"
+    );
+    assert!(
+        screenshot.exists(),
+        "no screenshot at {}",
+        screenshot.display()
+    );
 }

@@ -58,7 +58,12 @@ where
     }
 
     fn openws_ui(self) -> Self {
-        let page = || async { ([(header::CONTENT_TYPE, viewer::CONTENT_TYPE)], viewer::page()) };
+        let page = || async {
+            (
+                [(header::CONTENT_TYPE, viewer::CONTENT_TYPE)],
+                viewer::page(),
+            )
+        };
         self.route(UI_PATH, get(page))
     }
 }
