@@ -76,7 +76,10 @@ macro_rules! conformance_suite {
             replies_carry_request_id,
             handler_panic_is_isolated,
             close_hook_runs_once_when_client_closes,
-            close_hook_runs_once_when_server_closes,
+            kick_with_reason_arrives_after_queued_frames,
+            chat_users_cannot_impersonate_each_other,
+            chat_rooms_and_user_ids_are_freed_on_leave,
+            a_client_that_stops_reading_is_dropped,
             oversized_frame_closes_with_1009,
             spec_endpoint_lists_every_network,
         );
