@@ -318,7 +318,11 @@ impl<S: Send + Sync + 'static> BindingsBuilder<S> {
         self
     }
 
-    /// How many outbound frames may wait per connection (default 1024).
+    /// How many outbound frames may wait per connection (default 16,384).
+    ///
+    /// Broadcasts never wait for room: a receiver whose queue is full is closed
+    /// with 1008, so the queue must absorb the bursts a room produces. A queued
+    /// broadcast frame costs one shared pointer, and an idle queue costs nothing.
     pub fn outbound_queue(mut self, frames: usize) -> Self {
         self.config.outbound_queue = frames;
         self

@@ -25,7 +25,7 @@ impl Default for SessionConfig {
     fn default() -> Self {
         Self {
             max_frame_bytes: 64 * 1024,
-            outbound_queue: 1024,
+            outbound_queue: 16 * 1024,
             send_timeout: Duration::from_secs(5),
             close_grace: Duration::from_secs(1),
         }
