@@ -18,7 +18,7 @@ use actix_web::{App, HttpServer};
 #[actix_web::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let addr = server::init();
-    let bindings = chat::bindings(chat::portal_token_from_env())?;
+    let bindings = chat::bindings_from_env()?;
     let http = HttpServer::new(move || {
         App::new().configure(openws_actix::network("/chat", bindings.clone()))
     })

@@ -20,7 +20,7 @@ use openws::axum::RouterExt;
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let addr = server::init();
     let app = Router::new()
-        .openws("/chat", chat::bindings(chat::portal_token_from_env())?)
+        .openws("/chat", chat::bindings_from_env()?)
         .openws_ui();
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     server::announce(listener.local_addr()?);

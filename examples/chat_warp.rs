@@ -20,7 +20,7 @@ use warp::Filter;
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let addr = server::init();
     let specs = Specs::default();
-    let bindings = chat::bindings(chat::portal_token_from_env())?;
+    let bindings = chat::bindings_from_env()?;
     let routes = openws_warp::network("/chat", bindings, &specs).or(openws_warp::spec(&specs));
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     server::announce(listener.local_addr()?);

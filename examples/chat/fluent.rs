@@ -70,17 +70,17 @@ pub(crate) fn bind_json(network: Network, chat: Chat) -> Result<BindingsBuilder<
             ctx.state().join_room(ctx.peer(), read(payload)?).await
         })?
         .on("sendMessage", |ctx: Ctx<Chat>, payload: Value| async move {
-            ctx.state().send_message(read(payload)?).await
+            ctx.state().send_message(ctx.peer(), read(payload)?).await
         })?
         .from_role("portal")
         .on("sendMessage", |ctx: Ctx<Chat>, payload: Value| async move {
             tracing::info!(room = %payload["roomId"], "portal notice");
-            ctx.state().send_message(read(payload)?).await
+            ctx.state().send_message(ctx.peer(), read(payload)?).await
         })?
         .on(
             "requestRoomStats",
             |ctx: Ctx<Chat>, payload: Value| async move {
-                let stats = ctx.state().room_stats(read(payload)?)?;
+                let stats = ctx.state().room_stats(ctx.hub(), read(payload)?)?;
                 ctx.reply("receivedRoomStats", &stats).await?;
                 Ok::<_, HandlerError>(())
             },

@@ -53,8 +53,12 @@ impl Chat {
     }
 
     #[handler(name = "sendMessage", from = [Client, Portal])]
-    async fn on_send_message(&self, message: SendMessage) -> Result<(), HandlerError> {
-        self.send_message(message).await
+    async fn on_send_message(
+        &self,
+        ctx: Ctx<Self>,
+        message: SendMessage,
+    ) -> Result<(), HandlerError> {
+        self.send_message(ctx.peer(), message).await
     }
 
     #[handler(name = "requestRoomStats", from = [Portal])]
@@ -63,7 +67,7 @@ impl Chat {
         ctx: Ctx<Self>,
         request: RequestRoomStats,
     ) -> Result<(), HandlerError> {
-        let stats = self.room_stats(request)?;
+        let stats = self.room_stats(ctx.hub(), request)?;
         ctx.reply(portal::ReceivedRoomStats::NAME, &stats).await?;
         Ok(())
     }

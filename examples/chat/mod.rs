@@ -14,14 +14,17 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use openws::{
-    Admission, BindError, Bindings, BindingsBuilder, ConnectRequest, ConnectionId, HandlerError,
-    Network, Peer, Rejection,
+    Admission, BindError, Bindings, BindingsBuilder, ConnectRequest, Connection, ConnectionId,
+    HandlerError, Hub, Network, Peer, Rejection,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// Default portal token when `CHAT_PORTAL_TOKEN` is not set.
 pub(crate) const DEFAULT_PORTAL_TOKEN: &str = "dev-portal-token";
+
+/// Default management token when `CHAT_ADMIN_TOKEN` is not set.
+pub(crate) const DEFAULT_ADMIN_TOKEN: &str = "dev-admin-token";
 
 /// `createRoom` / `joinRoom`: a user enters a room.
 #[derive(Debug, Serialize, Deserialize, JsonSchema)]
@@ -134,6 +137,22 @@ pub(crate) fn bindings_in(
     style: Style,
     portal_token: impl Into<String>,
 ) -> Result<Bindings, BindError> {
+    builder(style, portal_token)?.build()
+}
+
+/// The chat as the example servers run it: tokens from the environment, and
+/// the management endpoints on (see `docs/adapters.md`).
+pub(crate) fn bindings_from_env() -> Result<Bindings, BindError> {
+    builder(Style::Trait, portal_token_from_env())?
+        .management(admin_token_from_env())
+        .build()
+}
+
+/// The chat network's handlers and route rules, written in `style`.
+pub(crate) fn builder(
+    style: Style,
+    portal_token: impl Into<String>,
+) -> Result<BindingsBuilder<Chat>, BindError> {
     let chat = Chat::new(portal_token.into());
     let builder = match style {
         Style::Macro => macros::bind(chat)?,
@@ -141,29 +160,45 @@ pub(crate) fn bindings_in(
         Style::Fluent => fluent::bind(chat)?,
         Style::Document => document::bind(chat)?,
     };
-    with_route_rules(builder).build()
+    Ok(with_route_rules(builder))
 }
 
 /// Clients choose their role in their first frame; the portal authenticates
-/// in the upgrade request; leaving users are forgotten.
+/// in the upgrade request; a leaving user's id is released (the hub takes the
+/// connection out of its rooms).
 fn with_route_rules(builder: BindingsBuilder<Chat>) -> BindingsBuilder<Chat> {
     builder
         .open_roles(["client"])
         .on_connect(|request, chat| async move { chat.admit(&request) })
-        .on_close(|ctx| async move { ctx.state().forget(ctx.connection_id()) })
+        .on_close(|ctx| async move { ctx.state().release(ctx.connection()) })
+        .max_rooms_per_connection(MAX_ROOMS_PER_USER)
 }
+
+/// How many rooms one client connection may be in.
+pub(crate) const MAX_ROOMS_PER_USER: usize = 32;
 
 /// The portal token from `CHAT_PORTAL_TOKEN`, or the development default.
 pub(crate) fn portal_token_from_env() -> String {
     std::env::var("CHAT_PORTAL_TOKEN").unwrap_or_else(|_| DEFAULT_PORTAL_TOKEN.to_owned())
 }
 
-/// Rooms and the peer handle of every user, shared by all connections.
+/// The management token from `CHAT_ADMIN_TOKEN`, or the development default.
+pub(crate) fn admin_token_from_env() -> String {
+    std::env::var("CHAT_ADMIN_TOKEN").unwrap_or_else(|_| DEFAULT_ADMIN_TOKEN.to_owned())
+}
+
+/// The user id a client connection speaks as, bound by its first
+/// `createRoom` or `joinRoom` (per-connection state).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Speaker(pub(crate) String);
+
+/// The chat's rules around the hub: who speaks as which user. Rooms and their
+/// members are the hub's.
 #[derive(Debug, Default)]
 pub(crate) struct Chat {
     portal_token: String,
-    rooms: Mutex<HashMap<String, Vec<String>>>,
-    users: Mutex<HashMap<String, Peer>>,
+    /// Which connection holds each user id, while it is connected.
+    claims: Mutex<HashMap<String, ConnectionId>>,
 }
 
 impl Chat {
@@ -174,23 +209,16 @@ impl Chat {
         }
     }
 
-    /// Opens `room_id` with `user_id` as its only member and tells the creator.
+    /// Opens `room_id` with the sender as its only member and tells the creator.
     pub(crate) async fn create_room(
         &self,
         peer: &Peer,
         request: RoomRequest,
     ) -> Result<(), HandlerError> {
-        {
-            let mut rooms = self.rooms.lock().unwrap();
-            if rooms.contains_key(&request.room_id) {
-                return Err(HandlerError::new(format!(
-                    "room `{}` already exists",
-                    request.room_id
-                )));
-            }
-            rooms.insert(request.room_id.clone(), vec![request.user_id.clone()]);
-        }
-        self.remember(&request.user_id, peer);
+        self.claim(peer.connection(), &request.user_id)?;
+        peer.hub()
+            .create_room(peer.connection_id(), &request.room_id)
+            .map_err(refused)?;
         let joined = JoinedRoom {
             room_id: request.room_id,
             joiner_id: request.user_id,
@@ -199,75 +227,114 @@ impl Chat {
         Ok(())
     }
 
-    /// Adds `user_id` to an existing room and tells every member, the joiner included.
+    /// Adds the sender to an existing room and tells every member, the joiner included.
     pub(crate) async fn join_room(
         &self,
         peer: &Peer,
         request: RoomRequest,
     ) -> Result<(), HandlerError> {
-        {
-            let mut rooms = self.rooms.lock().unwrap();
-            let members = rooms
-                .get_mut(&request.room_id)
-                .ok_or_else(|| no_room(&request.room_id))?;
-            if !members.contains(&request.user_id) {
-                members.push(request.user_id.clone());
-            }
-        }
-        self.remember(&request.user_id, peer);
+        self.claim(peer.connection(), &request.user_id)?;
+        peer.hub()
+            .join_existing(peer.connection_id(), &request.room_id)
+            .map_err(refused)?;
         let joined = JoinedRoom {
             room_id: request.room_id,
             joiner_id: request.user_id,
         };
-        for (_, member) in self.members(&joined.room_id)? {
-            deliver(member, "joinedRoom", &joined).await;
-        }
+        peer.hub()
+            .to(joined.room_id.as_str())
+            .send("joinedRoom", &joined)
+            .await?;
         Ok(())
     }
 
-    /// Delivers a message to every member of the room but its sender.
-    pub(crate) async fn send_message(&self, message: SendMessage) -> Result<(), HandlerError> {
+    /// Delivers a message to every member of the room but its sender. A client
+    /// speaks only as its own user and only in rooms it is in; the portal may
+    /// post to any room under any name.
+    pub(crate) async fn send_message(
+        &self,
+        sender: &Peer,
+        message: SendMessage,
+    ) -> Result<(), HandlerError> {
+        let hub = sender.hub();
+        if sender.role() == "client" {
+            self.claim(sender.connection(), &message.user_id)?;
+            if !sender.connection().in_room(&message.room_id) {
+                return Err(HandlerError::new(format!(
+                    "you are not in room `{}`",
+                    message.room_id
+                )));
+            }
+        } else if hub.members(&message.room_id).is_empty() {
+            return Err(no_room(&message.room_id));
+        }
         let received = ReceivedMessage {
             room_id: message.room_id,
             sender_id: message.user_id,
             text: message.text,
         };
-        for (member, peer) in self.members(&received.room_id)? {
-            if member != received.sender_id {
-                deliver(peer, "receivedMessage", &received).await;
-            }
-        }
+        hub.to(received.room_id.as_str())
+            .except(sender.connection_id())
+            .send("receivedMessage", &received)
+            .await?;
         Ok(())
     }
 
-    /// Who is in a room.
+    /// Who is in a room, in the order they joined.
     pub(crate) fn room_stats(
         &self,
+        hub: &Hub,
         request: RequestRoomStats,
     ) -> Result<ReceivedRoomStats, HandlerError> {
-        let members = self.members(&request.room_id)?;
+        let members: Vec<String> = hub
+            .members(&request.room_id)
+            .iter()
+            .filter_map(|member| member.connection().get::<Speaker>())
+            .map(|Speaker(user)| user)
+            .collect();
+        if members.is_empty() {
+            return Err(no_room(&request.room_id));
+        }
         Ok(ReceivedRoomStats {
             room_id: request.room_id,
-            members: members.into_iter().map(|(member, _)| member).collect(),
+            members,
         })
     }
 
-    /// Forgets the users of a closed connection and takes them out of their rooms.
-    /// Takes one lock at a time: `members` holds `rooms` while it reads `users`,
-    /// so holding `users` while taking `rooms` here could deadlock.
-    fn forget(&self, connection: ConnectionId) {
-        let gone: Vec<String> = {
-            let mut users = self.users.lock().unwrap();
-            let gone = users
-                .iter()
-                .filter(|(_, peer)| peer.connection_id() == connection)
-                .map(|(user, _)| user.clone())
-                .collect::<Vec<_>>();
-            users.retain(|user, _| !gone.contains(user));
-            gone
-        };
-        for members in self.rooms.lock().unwrap().values_mut() {
-            members.retain(|member| !gone.contains(member));
+    /// Binds `user_id` to `connection` on its first claim; refuses a claim of
+    /// another user, or of a user another connection holds.
+    fn claim(&self, connection: &Connection, user_id: &str) -> Result<(), HandlerError> {
+        if let Some(Speaker(current)) = connection.get::<Speaker>() {
+            return if current == user_id {
+                Ok(())
+            } else {
+                Err(HandlerError::new(format!(
+                    "this connection speaks as `{current}`, not `{user_id}`"
+                )))
+            };
+        }
+        {
+            let mut claims = self.claims.lock().unwrap();
+            match claims.get(user_id) {
+                Some(holder) if *holder != connection.id() => {
+                    return Err(HandlerError::new(format!(
+                        "user `{user_id}` is connected elsewhere"
+                    )));
+                }
+                _ => claims.insert(user_id.to_owned(), connection.id()),
+            };
+        }
+        connection.insert(Speaker(user_id.to_owned()));
+        Ok(())
+    }
+
+    /// Frees the user id a closed connection held.
+    fn release(&self, connection: &Connection) {
+        if let Some(Speaker(user)) = connection.get::<Speaker>() {
+            let mut claims = self.claims.lock().unwrap();
+            if claims.get(&user) == Some(&connection.id()) {
+                claims.remove(&user);
+            }
         }
     }
 
@@ -275,29 +342,9 @@ impl Chat {
     fn admit(&self, request: &ConnectRequest) -> Result<Admission, Rejection> {
         match request.bearer_token() {
             None => Ok(Admission::first_frame()),
-            Some(token) if constant_time_eq(token, &self.portal_token) => {
-                Ok(Admission::role("portal"))
-            }
+            Some(_) if request.bearer_is(&self.portal_token) => Ok(Admission::role("portal")),
             Some(_) => Err(Rejection::unauthorized("invalid portal token")),
         }
-    }
-
-    /// Members of `room_id` with their handles (if still connected).
-    fn members(&self, room_id: &str) -> Result<Vec<(String, Option<Peer>)>, HandlerError> {
-        let rooms = self.rooms.lock().unwrap();
-        let members = rooms.get(room_id).ok_or_else(|| no_room(room_id))?;
-        let users = self.users.lock().unwrap();
-        Ok(members
-            .iter()
-            .map(|member| (member.clone(), users.get(member).cloned()))
-            .collect())
-    }
-
-    fn remember(&self, user_id: &str, peer: &Peer) {
-        self.users
-            .lock()
-            .unwrap()
-            .insert(user_id.to_owned(), peer.clone());
     }
 }
 
@@ -305,19 +352,7 @@ fn no_room(room_id: &str) -> HandlerError {
     HandlerError::new(format!("room `{room_id}` does not exist"))
 }
 
-/// Sends to one member; a member who left meanwhile is skipped, not an error
-/// for the sender.
-async fn deliver<T: Serialize>(peer: Option<Peer>, message: &str, payload: &T) {
-    let Some(peer) = peer else { return };
-    if let Err(error) = peer.send(message, payload).await {
-        tracing::debug!(peer = ?peer, %error, "member not reached");
-    }
-}
-
-fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |diff, (x, y)| diff | (x ^ y))
-            == 0
+/// A hub refusal (room exists, no such room, too many rooms) as the sender sees it.
+fn refused(error: openws::HubError) -> HandlerError {
+    HandlerError::new(error.to_string())
 }

@@ -98,11 +98,11 @@ async fn join_room(
 }
 
 async fn send_message(ctx: Ctx<Chat>, message: SendMessage) -> Result<(), HandlerError> {
-    ctx.state().send_message(message).await
+    ctx.state().send_message(ctx.peer(), message).await
 }
 
 async fn request_room_stats(ctx: Ctx<Chat>, request: RequestRoomStats) -> Result<(), HandlerError> {
-    let stats = ctx.state().room_stats(request)?;
+    let stats = ctx.state().room_stats(ctx.hub(), request)?;
     ctx.reply(RoomStats::NAME, &stats).await?;
     Ok(())
 }

@@ -92,6 +92,7 @@ async fn run(
                 code: CloseCode::from(frame.code),
                 description: Some(frame.reason),
             }))),
+            _ => Err(actix_ws::Closed),
         })
     });
     serve_connection(core_session, outbox, inbound, outbound).await;

@@ -54,6 +54,9 @@ async fn run(socket: WebSocket, bindings: Bindings, admission: Admission) {
                 code: frame.code,
                 reason: frame.reason.into(),
             }))),
+            _ => Err(axum::Error::new(
+                "an outgoing frame this adapter cannot write",
+            )),
         })
     });
     serve_connection(session, outbox, inbound, outbound).await;

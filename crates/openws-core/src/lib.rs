@@ -1,20 +1,25 @@
 #![doc = include_str!("../README.md")]
 
 mod bind;
+mod contract;
 mod discovery;
+mod handler;
+pub mod hub;
+pub mod management;
 mod network;
 pub mod runtime;
 pub mod spec;
 pub mod typed;
 pub mod viewer;
 
-pub use bind::{
-    BindError, Bindings, BindingsBuilder, Handler, HandlerError, SenderScope, SessionConfig,
-};
+pub use bind::{BindError, Bindings, BindingsBuilder, SenderScope};
 pub use discovery::{MountedNetwork, SpecRegistry};
+pub use handler::{Handler, HandlerError};
+pub use hub::{Broadcast, Delivery, Hub, HubError};
 pub use network::{Message, Network, NetworkBuilder, Role, schema_for};
 pub use runtime::{
-    Admission, CloseFrame, ConnectRequest, ConnectionId, Ctx, ErrorCode, FrameError, Inbound,
-    Outbox, Outgoing, Peer, Rejection, SendError, Session, serve_connection,
+    Admission, CloseFrame, ConnectRequest, Connection, ConnectionId, Ctx, ErrorCode, FrameError,
+    Inbound, Outbox, Outgoing, Peer, Rejection, SendError, Session, SessionConfig,
+    serve_connection,
 };
 pub use spec::{Document, SpecError};

@@ -187,18 +187,38 @@ async fn close_runs_the_hook_once_for_opened_sessions_only() {
 }
 
 #[tokio::test]
-async fn a_close_request_overtakes_queued_frames() {
+async fn close_sends_queued_frames_first_and_refuses_later_sends() {
     let (bindings, _) = bindings();
     let (session, mut outbox) = bindings.session(Admission::role("reader"));
     let peer = session.peer().unwrap().clone();
     peer.send("posted", &json!({"text": "queued"}))
         .await
         .unwrap();
-    peer.close(CloseFrame::new(CloseFrame::GOING_AWAY, "bye"));
+    peer.close(CloseFrame::new(CloseFrame::NORMAL, "kicked"));
+    let late = peer.send("posted", &json!({"text": "late"})).await;
+    assert!(matches!(late, Err(SendError::Disconnected)), "{late:?}");
+    assert_eq!(next(&mut outbox)["payload"]["text"], "queued");
+    assert_eq!(
+        outbox.recv().await,
+        Some(Outgoing::Close(CloseFrame::new(1000, "kicked")))
+    );
+    assert_eq!(outbox.try_recv(), None, "nothing follows the close frame");
+}
+
+#[tokio::test]
+async fn abort_overtakes_queued_frames() {
+    let (bindings, _) = bindings();
+    let (session, mut outbox) = bindings.session(Admission::role("reader"));
+    let peer = session.peer().unwrap().clone();
+    peer.send("posted", &json!({"text": "queued"}))
+        .await
+        .unwrap();
+    peer.abort(CloseFrame::new(CloseFrame::GOING_AWAY, "bye"));
     assert_eq!(
         outbox.recv().await,
         Some(Outgoing::Close(CloseFrame::new(1001, "bye")))
     );
+    assert_eq!(outbox.try_recv(), None, "queued frames are dropped");
 }
 
 #[tokio::test(start_paused = true)]

@@ -169,7 +169,9 @@ async fn bad_reply(ctx: Ctx<Arc<ProbeState>>, _: Empty) -> Result<(), HandlerErr
     Err(HandlerError::new(report.to_string()))
 }
 
+/// Says goodbye, then closes with a reason: the goodbye must arrive first.
 async fn kick(ctx: Ctx<Arc<ProbeState>>, _: Empty) -> Result<(), HandlerError> {
+    ctx.reply("echoed", &json!({"text": "bye"})).await?;
     ctx.peer()
         .close(CloseFrame::new(CloseFrame::NORMAL, "kicked"));
     Ok(())
@@ -217,6 +219,50 @@ pub fn probe(path: &'static str, rule: RoleRule, state: Arc<ProbeState>) -> Moun
         bindings: builder.build().expect("probe bindings"),
     }
 }
+
+/// How many frames may wait for one relay connection.
+pub const RELAY_QUEUE: usize = 16;
+
+/// A relay network at `path`: every connection is a `user`, and a `shout`
+/// reaches every other connection as `heard` through the hub. Queues are
+/// short and timeouts brief, so a client that stops reading is dropped fast.
+pub fn relay(path: &'static str) -> Mount {
+    let network = Network::builder("relay")
+        .role(Role::host("server").message(Message::new("shout").payload::<Text>()))
+        .role(Role::new("user").message(Message::new("heard").payload::<Text>()))
+        .build()
+        .expect("relay network is valid");
+    let bindings = Bindings::builder(network, ())
+        .on("shout", |ctx: Ctx<()>, shout: Text| async move {
+            ctx.hub()
+                .all()
+                .except(ctx.connection_id())
+                .send("heard", &shout)
+                .await?;
+            Ok::<_, HandlerError>(())
+        })
+        .expect("relay handler binds")
+        .fixed_role("user")
+        .outbound_queue(RELAY_QUEUE)
+        .send_timeout(Duration::from_secs(1))
+        .close_grace(Duration::from_millis(500))
+        .build()
+        .expect("relay bindings");
+    Mount { path, bindings }
+}
+
+/// The chat network at `/chat` with its management endpoints on, opened by [`ADMIN_TOKEN`].
+pub fn chat_managed() -> Mount {
+    Mount {
+        path: "/chat",
+        bindings: chat::builder(ChatStyle::Trait, PORTAL_TOKEN)
+            .and_then(|builder| builder.management(ADMIN_TOKEN).build())
+            .expect("chat bindings"),
+    }
+}
+
+/// The management token of [`chat_managed`].
+pub const ADMIN_TOKEN: &str = "suite-admin-token";
 
 /// `{fromRole, messageName, payload}` as a JSON value.
 pub fn frame(from_role: &str, name: &str, payload: Value) -> Value {

@@ -30,6 +30,26 @@ impl Client {
             .unwrap_or_else(|status| panic!("upgrade of {path} refused with HTTP {status}"))
     }
 
+    /// Connects with the socket's receive buffer fixed at `bytes` (no kernel
+    /// autotuning), so a client that stops reading stalls the server's writes soon.
+    pub async fn connect_with_receive_buffer(addr: SocketAddr, path: &str, bytes: u32) -> Self {
+        let connect = async {
+            let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+            socket.set_recv_buffer_size(bytes).expect("SO_RCVBUF");
+            let stream = socket.connect(addr).await.expect("connect");
+            tokio_tungstenite::client_async(
+                format!("ws://{addr}{path}"),
+                MaybeTlsStream::Plain(stream),
+            )
+            .await
+            .expect("upgrade")
+        };
+        let (socket, _) = tokio::time::timeout(TIMEOUT, connect)
+            .await
+            .expect("connect timed out");
+        Self { socket }
+    }
+
     /// Connects with extra request headers; `Err` holds the HTTP status of a refused upgrade.
     pub async fn try_connect(
         addr: SocketAddr,
@@ -130,12 +150,21 @@ impl Client {
 
     /// Waits for the server to close the connection; returns the close code.
     pub async fn expect_close(&mut self) -> Option<u16> {
+        self.expect_close_frame().await.map(|(code, _)| code)
+    }
+
+    /// Waits for the server to close the connection, skipping frames before
+    /// the close; returns the close code and reason, `None` when the socket
+    /// ended without a close frame.
+    pub async fn expect_close_frame(&mut self) -> Option<(u16, String)> {
         loop {
             let next = tokio::time::timeout(TIMEOUT, self.socket.next())
                 .await
                 .expect("connection not closed within the timeout");
             match next {
-                Some(Ok(Message::Close(frame))) => return frame.map(|f| u16::from(f.code)),
+                Some(Ok(Message::Close(frame))) => {
+                    return frame.map(|f| (u16::from(f.code), f.reason.to_string()));
+                }
                 Some(Ok(_)) => continue,
                 Some(Err(_)) | None => return None,
             }

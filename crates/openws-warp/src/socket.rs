@@ -70,13 +70,15 @@ async fn run(socket: WebSocket, bindings: Bindings, admission: Admission) {
             Err(error) => Some(Err(error)),
         })
     });
-    let outbound = sink.with(|outgoing: Outgoing| {
-        ready(Ok::<_, warp::Error>(match outgoing {
+    // The pump only needs to know that a write failed, not why.
+    let outbound = sink.sink_map_err(drop).with(|outgoing: Outgoing| {
+        ready(match outgoing {
             // Core's frames are UTF-8 JSON; warp's `Message` takes text only
             // as a `String`, which costs one copy per frame.
-            Outgoing::Text(bytes) => Message::text(String::from_utf8_lossy(&bytes)),
-            Outgoing::Close(frame) => Message::close_with(frame.code, frame.reason),
-        }))
+            Outgoing::Text(bytes) => Ok(Message::text(String::from_utf8_lossy(&bytes))),
+            Outgoing::Close(frame) => Ok(Message::close_with(frame.code, frame.reason)),
+            _ => Err(()),
+        })
     });
     serve_connection(session, outbox, inbound, outbound).await;
 }

@@ -2,12 +2,10 @@
 //! examples serve them; `/bench` is the same network and rooms logic plus
 //! `broadcast`.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::Mutex;
 
 use openws::spec::MessageSpec;
-use openws::{BindError, Bindings, ConnectionId, Ctx, HandlerError, Network, Peer, schema_for};
+use openws::{BindError, Bindings, Ctx, HandlerError, Network, schema_for};
 
 use super::{Broadcast, announce, listen, tokio_runtime};
 use crate::Error;
@@ -35,78 +33,41 @@ fn bench_network() -> Network {
     Network::from_spec(chat.name(), spec).expect("the chat network with `broadcast` is valid")
 }
 
-/// The chat's rooms, plus every user's peer handle for `broadcast`.
-#[derive(Debug, Default)]
-struct BenchChat {
-    chat: Chat,
-    users: Mutex<HashMap<String, Peer>>,
-}
-
-impl BenchChat {
-    fn remember(&self, user_id: String, peer: &Peer) {
-        self.users.lock().unwrap().insert(user_id, peer.clone());
-    }
-
-    fn forget(&self, connection: ConnectionId) {
-        let mut users = self.users.lock().unwrap();
-        users.retain(|_, peer| peer.connection_id() != connection);
-    }
-
-    /// Sends `receivedMessage` to every user but the sender, one peer at a
-    /// time as the chat's rooms do.
-    async fn broadcast(&self, message: Broadcast) -> Result<(), HandlerError> {
-        let peers: Vec<Peer> = {
-            let users = self.users.lock().unwrap();
-            let others = users.iter().filter(|(user, _)| **user != message.user_id);
-            others.map(|(_, peer)| peer.clone()).collect()
-        };
-        let received = message.received();
-        for peer in peers {
-            if let Err(error) = peer.send("receivedMessage", &received).await {
-                tracing::debug!(?peer, %error, "user not reached");
-            }
-        }
-        Ok(())
-    }
-}
-
-/// `/bench`: the chat's rooms logic and `broadcast`; clients choose their
-/// role in their first frame.
+/// `/bench`: the chat's rooms logic and `broadcast` (to every other
+/// connection, through the hub); clients choose their role in their first frame.
 pub(crate) fn bench_bindings() -> Result<Bindings, BindError> {
-    Bindings::builder(bench_network(), BenchChat::default())
+    Bindings::builder(bench_network(), Chat::default())
         .on(
             "createRoom",
-            |ctx: Ctx<BenchChat>, request: RoomRequest| async move {
-                let user_id = request.user_id.clone();
-                ctx.state().chat.create_room(ctx.peer(), request).await?;
-                ctx.state().remember(user_id, ctx.peer());
-                Ok::<_, HandlerError>(())
+            |ctx: Ctx<Chat>, request: RoomRequest| async move {
+                ctx.state().create_room(ctx.peer(), request).await
             },
         )?
         .on(
             "joinRoom",
-            |ctx: Ctx<BenchChat>, request: RoomRequest| async move {
-                let user_id = request.user_id.clone();
-                ctx.state().chat.join_room(ctx.peer(), request).await?;
-                ctx.state().remember(user_id, ctx.peer());
-                Ok::<_, HandlerError>(())
+            |ctx: Ctx<Chat>, request: RoomRequest| async move {
+                ctx.state().join_room(ctx.peer(), request).await
             },
         )?
         .on(
             "sendMessage",
-            |ctx: Ctx<BenchChat>, message: SendMessage| async move {
-                ctx.state().chat.send_message(message).await
+            |ctx: Ctx<Chat>, message: SendMessage| async move {
+                ctx.state().send_message(ctx.peer(), message).await
             },
         )?
         .on(
             "broadcast",
-            |ctx: Ctx<BenchChat>, message: Broadcast| async move {
-                ctx.state().broadcast(message).await
+            |ctx: Ctx<Chat>, message: Broadcast| async move {
+                ctx.hub()
+                    .all()
+                    .except(ctx.connection_id())
+                    .send("receivedMessage", &message.received())
+                    .await?;
+                Ok::<_, HandlerError>(())
             },
         )?
         .allow_unhandled()
         .open_roles(["client"])
-        .on_close(|ctx| async move { ctx.state().forget(ctx.connection_id()) })
         .build()
 }
 

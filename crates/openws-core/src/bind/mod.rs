@@ -1,23 +1,21 @@
 //! Binding handlers to a network, and choosing the role of each connection.
 
-mod compiled;
-mod handler;
-
 use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::future::BoxFuture;
 use serde::de::DeserializeOwned;
 
-pub(crate) use compiled::{CompiledNetwork, RoleId};
-pub(crate) use handler::DispatchError;
-pub use handler::{Handler, HandlerError};
-
+use crate::contract::Contract;
+use crate::handler::{self, Handler, MessageHandlers, Router};
+use crate::hub::{Backplane, DEFAULT_MAX_ROOMS_PER_CONNECTION, Hub, LocalBackplane};
 use crate::network::Network;
-use crate::runtime::{Admission, CallParts, ConnectRequest, Ctx, Outbox, Rejection, Session};
+use crate::runtime::{
+    Admission, ConnectHook, ConnectRequest, Ctx, LifecycleHook, Outbox, Rejection, RoleRule,
+    Runtime, Session, SessionConfig,
+};
 
 /// Why handlers could not be bound to a network.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -91,32 +89,6 @@ pub enum BindError {
     },
 }
 
-/// Limits and timeouts of every connection of a network.
-#[derive(Debug, Clone)]
-pub struct SessionConfig {
-    /// The largest inbound frame, in bytes; a larger one closes the connection with 1009.
-    pub max_frame_bytes: usize,
-    /// How many outbound frames may wait per connection.
-    pub outbound_queue: usize,
-    /// How long a send waits for room in a full outbound queue before the
-    /// peer is disconnected (1008) as a slow consumer.
-    pub send_timeout: Duration,
-}
-
-impl Default for SessionConfig {
-    fn default() -> Self {
-        Self {
-            max_frame_bytes: 64 * 1024,
-            outbound_queue: 1024,
-            send_timeout: Duration::from_secs(5),
-        }
-    }
-}
-
-type ConnectHook =
-    Arc<dyn Fn(ConnectRequest) -> BoxFuture<'static, Result<Admission, Rejection>> + Send + Sync>;
-type CloseHook = Arc<dyn Fn(CallParts) -> BoxFuture<'static, ()> + Send + Sync>;
-
 /// Declares the handlers and connection policy of a network; see [`Bindings::builder`].
 #[must_use]
 pub struct BindingsBuilder<S> {
@@ -126,9 +98,13 @@ pub struct BindingsBuilder<S> {
     fixed_role: Option<String>,
     open_roles: Vec<String>,
     connect_hook: Option<ConnectHook>,
-    close_hook: Option<CloseHook>,
+    open_hooks: Vec<LifecycleHook>,
+    close_hooks: Vec<LifecycleHook>,
     allow_unhandled: bool,
     config: SessionConfig,
+    backplane: Arc<dyn Backplane>,
+    max_rooms: usize,
+    management_token: Option<String>,
 }
 
 impl<S: Send + Sync + 'static> BindingsBuilder<S> {
@@ -260,17 +236,73 @@ impl<S: Send + Sync + 'static> BindingsBuilder<S> {
         self
     }
 
+    /// Runs when a connection's role is established, before its first frame
+    /// is handled: `ctx.peer()` can send a welcome frame, `ctx.connection()`
+    /// holds its state. Several hooks run in the order they were added.
+    ///
+    /// ```
+    /// # use openws_core::{Bindings, Ctx, Message, Network, Role};
+    /// # let network = Network::builder("hello")
+    /// #     .role(Role::host("server"))
+    /// #     .role(Role::new("client").message(Message::new("welcome")))
+    /// #     .build()?;
+    /// let bindings = Bindings::builder(network, ())
+    ///     .on_open(|ctx: Ctx<()>| async move {
+    ///         let _ = ctx.peer().send("welcome", &serde_json::json!({})).await;
+    ///     })
+    ///     .build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn on_open<F, Fut>(mut self, hook: F) -> Self
+    where
+        F: Fn(Ctx<S>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.open_hooks.push(self.lifecycle_hook(hook));
+        self
+    }
+
     /// Runs once when a connection whose role was established closes, from
-    /// either side.
+    /// either side and however it ended, before it leaves the hub and its
+    /// rooms. Several hooks run in the order they were added.
     pub fn on_close<F, Fut>(mut self, hook: F) -> Self
     where
         F: Fn(Ctx<S>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
+        self.close_hooks.push(self.lifecycle_hook(hook));
+        self
+    }
+
+    fn lifecycle_hook<F, Fut>(&self, hook: F) -> LifecycleHook
+    where
+        F: Fn(Ctx<S>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
         let state = Arc::clone(&self.state);
-        self.close_hook = Some(Arc::new(move |parts| {
-            Box::pin(hook(Ctx::new(Arc::clone(&state), parts)))
-        }));
+        Arc::new(move |parts| Box::pin(hook(Ctx::new(Arc::clone(&state), parts))))
+    }
+
+    /// Carries hub operations between processes (default: [`LocalBackplane`],
+    /// one process). See [`Backplane`].
+    pub fn backplane(mut self, backplane: impl Backplane) -> Self {
+        self.backplane = Arc::new(backplane);
+        self
+    }
+
+    /// How many rooms one connection may be in (default
+    /// [`DEFAULT_MAX_ROOMS_PER_CONNECTION`]); joining one more fails with
+    /// [`HubError::TooManyRooms`](crate::HubError::TooManyRooms).
+    pub fn max_rooms_per_connection(mut self, rooms: usize) -> Self {
+        self.max_rooms = rooms;
+        self
+    }
+
+    /// Serves the management endpoints (`/openws/connections`) for this
+    /// network, to requests carrying `Authorization: Bearer <token>`; see
+    /// `docs/adapters.md`. Off unless called.
+    pub fn management(mut self, token: impl Into<String>) -> Self {
+        self.management_token = Some(token.into());
         self
     }
 
@@ -286,7 +318,11 @@ impl<S: Send + Sync + 'static> BindingsBuilder<S> {
         self
     }
 
-    /// How many outbound frames may wait per connection (default 1024).
+    /// How many outbound frames may wait per connection (default 16,384).
+    ///
+    /// Broadcasts never wait for room: a receiver whose queue is full is closed
+    /// with 1008, so the queue must absorb the bursts a room produces. A queued
+    /// broadcast frame costs one shared pointer, and an idle queue costs nothing.
     pub fn outbound_queue(mut self, frames: usize) -> Self {
         self.config.outbound_queue = frames;
         self
@@ -296,6 +332,13 @@ impl<S: Send + Sync + 'static> BindingsBuilder<S> {
     /// slow consumer (default 5 s).
     pub fn send_timeout(mut self, timeout: Duration) -> Self {
         self.config.send_timeout = timeout;
+        self
+    }
+
+    /// How long the server tries to write a close frame to a connection it
+    /// drops before it drops the socket without it (default 1 s).
+    pub fn close_grace(mut self, grace: Duration) -> Self {
+        self.config.close_grace = grace;
         self
     }
 
@@ -353,30 +396,38 @@ impl<S: Send + Sync + 'static> BindingsBuilder<S> {
                 });
             }
         }
-        let compiled = CompiledNetwork::compile(self.network, self.handlers)?;
+        let contract =
+            Arc::new(
+                Contract::compile(self.network).map_err(|e| BindError::Schema {
+                    role: e.role,
+                    message: e.message,
+                    reason: e.reason,
+                })?,
+            );
+        let router = Router::new(&contract, self.handlers);
         let open_roles = self
             .open_roles
             .iter()
-            .filter_map(|role| compiled.remote_role(role))
+            .filter_map(|role| contract.remote_role(role))
             .collect();
+        let hub = Hub::new(Arc::clone(&contract), self.backplane, self.max_rooms);
         Ok(Bindings {
             runtime: Arc::new(Runtime {
-                network: Arc::new(compiled),
-                fixed_role,
-                open_roles,
-                connect_hook: self.connect_hook,
-                close_hook: self.close_hook,
+                contract,
+                router,
+                hub,
+                roles: RoleRule {
+                    fixed_role,
+                    open_roles,
+                    connect_hook: self.connect_hook,
+                },
+                open_hooks: self.open_hooks,
+                close_hooks: self.close_hooks,
                 config: self.config,
+                management_token: self.management_token,
             }),
         })
     }
-}
-
-/// Handlers of one host message: a default, and per-sender ones.
-#[derive(Default)]
-pub(crate) struct MessageHandlers {
-    pub(crate) any: Option<handler::ErasedHandler>,
-    pub(crate) by_sender: Vec<(String, handler::ErasedHandler)>,
 }
 
 /// The remote roles allowed to send a host message.
@@ -463,16 +514,6 @@ pub struct Bindings {
     runtime: Arc<Runtime>,
 }
 
-/// What every session of a network shares.
-pub(crate) struct Runtime {
-    pub(crate) network: Arc<CompiledNetwork>,
-    fixed_role: Option<String>,
-    pub(crate) open_roles: Vec<RoleId>,
-    connect_hook: Option<ConnectHook>,
-    pub(crate) close_hook: Option<CloseHook>,
-    pub(crate) config: SessionConfig,
-}
-
 impl Bindings {
     /// Starts binding handlers to `network`, with `state` shared by every handler.
     pub fn builder<S: Send + Sync + 'static>(network: Network, state: S) -> BindingsBuilder<S> {
@@ -483,15 +524,19 @@ impl Bindings {
             fixed_role: None,
             open_roles: Vec::new(),
             connect_hook: None,
-            close_hook: None,
+            open_hooks: Vec::new(),
+            close_hooks: Vec::new(),
             allow_unhandled: false,
             config: SessionConfig::default(),
+            backplane: Arc::new(LocalBackplane),
+            max_rooms: DEFAULT_MAX_ROOMS_PER_CONNECTION,
+            management_token: None,
         }
     }
 
     /// The bound network.
     pub fn network(&self) -> &Network {
-        self.runtime.network.network()
+        self.runtime.contract.network()
     }
 
     /// The limits every connection of this network gets.
@@ -502,26 +547,18 @@ impl Bindings {
     /// Decides which role a new connection holds: the connect hook's answer,
     /// else the fixed role, else the first frame (among the open roles).
     pub async fn admit(&self, request: ConnectRequest) -> Result<Admission, Rejection> {
-        let admission = match &self.runtime.connect_hook {
-            Some(hook) => hook(request).await?,
-            None => match &self.runtime.fixed_role {
-                Some(role) => Admission::role(role.clone()),
-                None => Admission::first_frame(),
-            },
-        };
-        match admission.chosen_role() {
-            Some(role) if self.runtime.network.remote_role(role).is_none() => {
-                tracing::error!(role, "connect hook chose a role the network does not have");
-                Err(Rejection::new(
-                    http::StatusCode::INTERNAL_SERVER_ERROR,
-                    "the server chose an unknown role",
-                ))
-            }
-            None if self.runtime.open_roles.is_empty() => {
-                Err(Rejection::forbidden("no role is open to this connection"))
-            }
-            _ => Ok(admission),
-        }
+        self.runtime.admit(request).await
+    }
+
+    /// The network's hub: its live connections and rooms, and broadcasts to
+    /// them from anywhere (a background task, another network's handler).
+    pub fn hub(&self) -> &Hub {
+        &self.runtime.hub
+    }
+
+    /// The management token, when the management endpoints are on.
+    pub(crate) fn management_token(&self) -> Option<&str> {
+        self.runtime.management_token.as_deref()
     }
 
     /// A session for one connection, and the outbox its transport drains.

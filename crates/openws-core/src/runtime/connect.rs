@@ -17,6 +17,7 @@ use http::{HeaderMap, StatusCode, Uri, header};
 /// headers.insert("authorization", "Bearer s3cret".parse().unwrap());
 /// let request = ConnectRequest::new("/chat?room=lobby".parse().unwrap(), headers);
 /// assert_eq!(request.bearer_token(), Some("s3cret"));
+/// assert!(request.bearer_is("s3cret"));
 /// assert_eq!(request.query("room").as_deref(), Some("lobby"));
 /// ```
 #[derive(Debug, Clone)]
@@ -75,10 +76,22 @@ impl ConnectRequest {
             .filter(|token| !token.is_empty())
     }
 
+    /// Whether the request carries `Authorization: Bearer <expected>`, compared
+    /// in constant time.
+    pub fn bearer_is(&self, expected: &str) -> bool {
+        self.bearer_token()
+            .is_some_and(|token| constant_time_eq(token.as_bytes(), expected.as_bytes()))
+    }
+
     /// The peer's socket address, when the adapter knows it.
     pub fn remote_addr(&self) -> Option<SocketAddr> {
         self.remote_addr
     }
+}
+
+/// Compares secrets in time independent of where they differ.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |diff, (x, y)| diff | (x ^ y)) == 0
 }
 
 /// A connection let in: the role it holds, and data for its handlers.

@@ -5,14 +5,17 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use super::peer::{ConnectionId, Peer, SendError};
+use super::connection::{Connection, ConnectionId};
+use super::peer::{Peer, SendError};
 use super::wire::RequestId;
+use crate::hub::{Broadcast, Hub};
 
 /// Everything about the connection a handler answers, except the payload.
 ///
-/// `Ctx` gives the application state, the sender's [`Peer`] handle, the data
-/// its connect hook attached, and [`Ctx::reply`] for answering a request that
-/// carried an `id`.
+/// `Ctx` gives the application state, the sender's [`Peer`] handle and
+/// [`Connection`] (its per-connection state and rooms), the network's
+/// [`Hub`], the data its connect hook attached, and [`Ctx::reply`] for
+/// answering a request that carried an `id`.
 pub struct Ctx<S> {
     state: Arc<S>,
     parts: CallParts,
@@ -23,7 +26,6 @@ pub struct Ctx<S> {
 pub(crate) struct CallParts {
     pub(crate) peer: Peer,
     pub(crate) request_id: Option<RequestId>,
-    pub(crate) extensions: Arc<http::Extensions>,
 }
 
 impl<S> Ctx<S> {
@@ -46,15 +48,30 @@ impl<S> Ctx<S> {
         &self.parts.peer
     }
 
+    /// The sending connection: its per-connection state, rooms and counters.
+    pub fn connection(&self) -> &Arc<Connection> {
+        self.parts.peer.connection()
+    }
+
     /// The id of the sending connection.
     pub fn connection_id(&self) -> ConnectionId {
         self.parts.peer.connection_id()
     }
 
+    /// The hub of this network: rooms, broadcasts, every connection.
+    pub fn hub(&self) -> &Hub {
+        self.parts.peer.hub()
+    }
+
+    /// A broadcast to the members of `room`; see [`Hub::to`].
+    pub fn to(&self, room: impl Into<String>) -> Broadcast {
+        self.hub().to(room)
+    }
+
     /// A value the connect hook attached with
     /// [`Admission::with_extension`](crate::Admission::with_extension).
     pub fn extension<T: Send + Sync + 'static>(&self) -> Option<&T> {
-        self.parts.extensions.get::<T>()
+        self.connection().extension::<T>()
     }
 
     /// The request's `id` as raw JSON (a string or a number), if it had one.

@@ -1,16 +1,33 @@
-//! The framework-agnostic runtime: sessions, peers, the wire format and the frame pump.
+//! The framework-agnostic runtime: connections, sessions, peers, the wire
+//! format and the frame pump.
 
+mod config;
 mod connect;
+mod connection;
 mod context;
 mod peer;
 mod pump;
 mod session;
+mod shared;
 mod wire;
 
+pub use config::SessionConfig;
 pub use connect::{Admission, ConnectRequest, Rejection};
+pub(crate) use connection::Offer;
+pub use connection::{CloseFrame, Connection, ConnectionId, InvalidConnectionId, Outbox, Outgoing};
 pub(crate) use context::CallParts;
 pub use context::Ctx;
-pub use peer::{CloseFrame, ConnectionId, Outbox, Outgoing, Peer, SendError};
+pub use peer::{Peer, SendError};
 pub use pump::{Inbound, serve_connection};
 pub use session::Session;
+pub(crate) use shared::{ConnectHook, LifecycleHook, RoleRule, Runtime};
 pub use wire::{ErrorCode, FrameError};
+
+/// Encodes a message frame from the host role, without `replyTo`.
+pub(crate) fn encode_message(
+    host: &str,
+    message: &str,
+    payload: &serde_json::Value,
+) -> bytes::Bytes {
+    wire::message_frame(host, message, payload, None)
+}

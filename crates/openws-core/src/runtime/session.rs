@@ -7,10 +7,13 @@ use std::sync::Arc;
 use futures_util::FutureExt;
 
 use super::connect::Admission;
+use super::connection::{Connection, ConnectionId, Outbox};
 use super::context::CallParts;
-use super::peer::{ConnectionId, Link, Outbox, Peer};
+use super::peer::Peer;
+use super::shared::{LifecycleHook, Runtime};
 use super::wire::{self, ErrorCode, FrameError, RequestId};
-use crate::bind::{DispatchError, RoleId, Runtime};
+use crate::contract::RoleId;
+use crate::handler::DispatchError;
 
 /// The protocol state of one connection: its role, and the dispatch of its frames.
 ///
@@ -48,19 +51,24 @@ use crate::bind::{DispatchError, RoleId, Runtime};
 /// ```
 pub struct Session {
     runtime: Arc<Runtime>,
-    link: Arc<Link>,
+    connection: Arc<Connection>,
     peer: Option<Peer>,
-    extensions: Arc<http::Extensions>,
+    open_hooks_pending: bool,
 }
 
 impl Session {
     pub(crate) fn new(runtime: Arc<Runtime>, admission: Admission) -> (Self, Outbox) {
-        let (link, outbox) = Link::new(runtime.config.outbound_queue, runtime.config.send_timeout);
+        let (connection, outbox) = Connection::new(
+            Arc::clone(&runtime.contract),
+            runtime.config.outbound_queue,
+            runtime.config.send_timeout,
+            admission.extensions,
+        );
         let mut session = Self {
             runtime,
-            link,
+            connection,
             peer: None,
-            extensions: Arc::new(admission.extensions),
+            open_hooks_pending: false,
         };
         if let Some(role) = admission.role
             && let Err(error) = session.open(&role)
@@ -70,13 +78,18 @@ impl Session {
         (session, outbox)
     }
 
-    pub(crate) fn max_frame_bytes(&self) -> usize {
-        self.runtime.config.max_frame_bytes
+    pub(crate) fn config(&self) -> &super::SessionConfig {
+        &self.runtime.config
     }
 
     /// The connection's id.
     pub fn connection_id(&self) -> ConnectionId {
-        self.link.id()
+        self.connection.id()
+    }
+
+    /// The connection: its state, rooms and counters.
+    pub fn connection(&self) -> &Arc<Connection> {
+        &self.connection
     }
 
     /// The role the connection holds, once established.
@@ -89,28 +102,44 @@ impl Session {
         self.peer.as_ref()
     }
 
-    /// Establishes the connection's role. Call it only with a role you trust
-    /// the peer to hold; opening twice with the same role is a no-op, and the
-    /// role never changes afterwards.
+    /// Establishes the connection's role and lists it in the network's hub.
+    /// Call it only with a role you trust the peer to hold; opening twice with
+    /// the same role is a no-op, and the role never changes afterwards. The
+    /// open hooks run at the next [`Session::ready`] or inbound frame.
     pub fn open(&mut self, role: &str) -> Result<(), FrameError> {
-        let network = &self.runtime.network;
-        let Some(id) = network.remote_role(role) else {
+        let contract = &self.runtime.contract;
+        let Some(id) = contract.remote_role(role) else {
             return Err(FrameError::new(
                 ErrorCode::UnknownRole,
                 format!(
                     "network `{}` has no remote role `{role}`",
-                    network.network().name()
+                    contract.network().name()
                 ),
             ));
         };
         match &self.peer {
             None => {
-                self.peer = Some(Peer::new(Arc::clone(&self.link), id, Arc::clone(network)));
+                self.connection.establish(id);
+                let hub = self.runtime.hub.clone();
+                hub.registry().register(&self.connection);
+                self.peer = Some(Peer::new(Arc::clone(&self.connection), hub, id));
+                self.open_hooks_pending = true;
                 Ok(())
             }
             Some(peer) if peer.role() == role => Ok(()),
             Some(peer) => Err(role_mismatch(peer.role(), role)),
         }
+    }
+
+    /// Runs the open hooks, in the order they were registered, once the role
+    /// is established (and only once). The frame pump calls it before reading;
+    /// otherwise the next inbound frame does.
+    pub async fn ready(&mut self) {
+        if !std::mem::take(&mut self.open_hooks_pending) {
+            return;
+        }
+        let Some(peer) = &self.peer else { return };
+        run_hooks(&self.runtime.open_hooks, peer, "open").await;
     }
 
     /// Handles one inbound text frame: parse, authorise, validate, dispatch.
@@ -120,6 +149,7 @@ impl Session {
     /// runs to completion before this returns, so one connection's frames are
     /// handled in order.
     pub async fn handle_text(&mut self, text: &str) -> Result<(), FrameError> {
+        self.connection.count_inbound();
         let (envelope, id) = match wire::parse_envelope(text) {
             Ok(parsed) => parsed,
             Err((error, id)) => return Err(self.refuse(error, id).await),
@@ -132,6 +162,7 @@ impl Session {
 
     /// Answers a binary frame: the protocol is JSON text only.
     pub async fn handle_binary(&mut self) -> FrameError {
+        self.connection.count_inbound();
         let error = FrameError::new(
             ErrorCode::BadFrame,
             "binary frames are not supported; send JSON text",
@@ -141,21 +172,17 @@ impl Session {
 
     /// Records a transport error on this connection.
     pub fn error(&self, error: &dyn std::error::Error) {
-        tracing::debug!(connection = %self.link.id(), %error, "transport error");
+        tracing::debug!(connection = %self.connection.id(), %error, "transport error");
     }
 
-    /// Ends the session, running the close hook once if the role was established.
+    /// Ends the session: later sends to the connection fail, the close hooks
+    /// run once each (in order) if the role was established, and the
+    /// connection leaves the hub and its rooms.
     pub async fn close(self) {
-        let (Some(peer), Some(hook)) = (self.peer, &self.runtime.close_hook) else {
-            return;
-        };
-        let parts = CallParts {
-            peer,
-            request_id: None,
-            extensions: self.extensions,
-        };
-        if AssertUnwindSafe(hook(parts)).catch_unwind().await.is_err() {
-            tracing::error!(connection = %self.link.id(), "close hook panicked");
+        self.connection.mark_closed();
+        if let Some(peer) = &self.peer {
+            run_hooks(&self.runtime.close_hooks, peer, "close").await;
+            self.runtime.hub.registry().unregister(&self.connection);
         }
     }
 
@@ -165,23 +192,26 @@ impl Session {
         id: Option<&RequestId>,
     ) -> Result<(), FrameError> {
         let role = self.establish_role(&envelope.from_role)?;
-        let network = &self.runtime.network;
+        self.ready().await;
+        let contract = &self.runtime.contract;
         let name = &*envelope.message_name;
-        let message = network.host_message(name).ok_or_else(|| {
+        let host = contract.host();
+        let index = contract.message_index(host, name).ok_or_else(|| {
             FrameError::new(
                 ErrorCode::UnknownMessage,
-                format!("`{}` accepts no message `{name}`", network.host_name()),
+                format!("`{}` accepts no message `{name}`", contract.host_name()),
             )
         })?;
+        let message = contract.message_at(host, index);
         if !message.allows(role) {
             return Err(FrameError::new(
                 ErrorCode::ForbiddenRole,
-                format!("role `{}` may not send `{name}`", network.role_name(role)),
+                format!("role `{}` may not send `{name}`", contract.role_name(role)),
             ));
         }
         let payload = wire::decode_payload(envelope.payload)?;
         message.check_payload(&payload)?;
-        let Some(handler) = message.handler(role) else {
+        let Some(handler) = self.runtime.router.handler(index, role) else {
             return Err(FrameError::new(
                 ErrorCode::NotImplemented,
                 format!("`{name}` has no handler on this server"),
@@ -190,7 +220,6 @@ impl Session {
         let parts = CallParts {
             peer: self.peer.clone().expect("role established above"),
             request_id: id.cloned(),
-            extensions: Arc::clone(&self.extensions),
         };
         match AssertUnwindSafe(handler(parts, payload))
             .catch_unwind()
@@ -202,11 +231,11 @@ impl Session {
                 format!("payload does not fit the handler's type: {error}"),
             )),
             Ok(Err(DispatchError::Handler(error))) => {
-                tracing::debug!(connection = %self.link.id(), message = name, %error, "handler failed");
+                tracing::debug!(connection = %self.connection.id(), message = name, %error, "handler failed");
                 Err(FrameError::new(ErrorCode::HandlerError, error.message()))
             }
             Err(_) => {
-                tracing::error!(connection = %self.link.id(), message = name, "handler panicked");
+                tracing::error!(connection = %self.connection.id(), message = name, "handler panicked");
                 Err(FrameError::new(
                     ErrorCode::InternalError,
                     "the handler failed unexpectedly",
@@ -221,21 +250,21 @@ impl Session {
         if let Some(peer) = self.peer.as_ref().filter(|peer| peer.role() == from_role) {
             return Ok(peer.role_id());
         }
-        let network = &self.runtime.network;
-        let role = network.remote_role(from_role);
-        if role.is_none() && from_role != network.host_name() {
+        let contract = &self.runtime.contract;
+        let role = contract.remote_role(from_role);
+        if role.is_none() && from_role != contract.host_name() {
             return Err(FrameError::new(
                 ErrorCode::UnknownRole,
                 format!(
                     "network `{}` has no role `{from_role}`",
-                    network.network().name()
+                    contract.network().name()
                 ),
             ));
         }
         if let Some(peer) = &self.peer {
             return Err(role_mismatch(peer.role(), from_role));
         }
-        match role.filter(|id| self.runtime.open_roles.contains(id)) {
+        match role.filter(|id| self.runtime.roles.open_roles.contains(id)) {
             Some(id) => {
                 self.open(from_role)?;
                 Ok(id)
@@ -248,12 +277,25 @@ impl Session {
     }
 
     async fn refuse(&self, error: FrameError, id: Option<RequestId>) -> FrameError {
-        tracing::debug!(connection = %self.link.id(), code = %error.code, message = %error.message, "frame refused");
-        let frame = wire::error_frame(self.runtime.network.host_name(), &error, id.as_deref());
-        if let Err(send_error) = self.link.push(frame).await {
-            tracing::debug!(connection = %self.link.id(), %send_error, "error frame not delivered");
+        tracing::debug!(connection = %self.connection.id(), code = %error.code, message = %error.message, "frame refused");
+        let frame = wire::error_frame(self.runtime.contract.host_name(), &error, id.as_deref());
+        if let Err(send_error) = self.connection.push(frame).await {
+            tracing::debug!(connection = %self.connection.id(), %send_error, "error frame not delivered");
         }
         error
+    }
+}
+
+/// Runs lifecycle hooks in order; a panicking hook is logged and the next one runs.
+async fn run_hooks(hooks: &[LifecycleHook], peer: &Peer, event: &str) {
+    for hook in hooks {
+        let parts = CallParts {
+            peer: peer.clone(),
+            request_id: None,
+        };
+        if AssertUnwindSafe(hook(parts)).catch_unwind().await.is_err() {
+            tracing::error!(connection = %peer.connection_id(), event, "lifecycle hook panicked");
+        }
     }
 }
 
@@ -267,7 +309,7 @@ fn role_mismatch(held: &str, claimed: &str) -> FrameError {
 impl fmt::Debug for Session {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Session")
-            .field("connection", &self.link.id())
+            .field("connection", &self.connection.id())
             .field("role", &self.role())
             .finish_non_exhaustive()
     }

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::Server;
 use crate::apps::{self, RoleRule};
-use crate::client::QUIET;
+use crate::client::{QUIET, TIMEOUT};
 
 /// Concurrent requests each get their own answer; an error frame answering a
 /// request fails it with its code; a request nobody answers times out; a
@@ -22,7 +22,7 @@ pub async fn client_requests_are_correlated<S: Server>() {
     ])
     .await;
     let base = format!("ws://{}", server.addr);
-    let client = Client::builder(format!("{base}/p"), "user")
+    let mut client = Client::builder(format!("{base}/p"), "user")
         .connect()
         .await
         .expect("connects");
@@ -69,15 +69,17 @@ pub async fn client_requests_are_correlated<S: Server>() {
     let timeout = chatter.request("sendMessage", &message).await.unwrap_err();
     assert!(matches!(timeout, ClientError::Timeout(_)), "{timeout}");
 
-    let kicked = client.request("kick", &json!({})).await.unwrap_err();
-    let closed = CloseInfo {
+    // `kick` answers, then the server closes: the close frame is kept, and
+    // sending afterwards fails with `Closed`.
+    let bye = client.request("kick", &json!({})).await.expect("answered");
+    assert_eq!(bye.payload["text"], "bye");
+    let ended = tokio::time::timeout(TIMEOUT, async { while client.recv().await.is_some() {} });
+    ended.await.expect("the server closes the connection");
+    let kicked = CloseInfo {
         code: 1000,
         reason: "kicked".into(),
     };
-    assert!(
-        matches!(&kicked, ClientError::Closed(Some(info)) if *info == closed),
-        "{kicked}"
-    );
-    let after = client.send("echo", &json!({"text": "late"})).await;
+    assert_eq!(client.close_info(), Some(kicked));
+    let after = client.request("echo", &json!({"text": "late"})).await;
     assert!(matches!(after, Err(ClientError::Closed(_))), "{after:?}");
 }

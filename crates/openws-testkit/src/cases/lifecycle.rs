@@ -32,14 +32,22 @@ pub async fn close_hook_runs_once_when_client_closes<S: Server>() {
     assert_eq!(state.wait_closed(id).await, 1);
 }
 
-/// The server closes (a handler asks its peer handle to): the client sees
-/// the close code, and the close hook runs exactly once.
-pub async fn close_hook_runs_once_when_server_closes<S: Server>() {
+/// The server closes (a handler kicks its peer with a reason): what the
+/// handler sent before arrives first, then the close code and reason, and
+/// the close hook runs exactly once.
+pub async fn kick_with_reason_arrives_after_queued_frames<S: Server>() {
     let state = Arc::new(ProbeState::default());
     let server = S::start(vec![apps::probe("/p", RoleRule::Fixed, Arc::clone(&state))]).await;
     let (mut client, id) = opened(server.addr, &state).await;
     client.message("user", "kick", json!({})).await;
-    assert_eq!(client.expect_close().await, Some(1000));
+    assert_eq!(
+        client.expect_message("echoed").await,
+        json!({"text": "bye"})
+    );
+    assert_eq!(
+        client.expect_close_frame().await,
+        Some((1000, "kicked".to_owned()))
+    );
     assert_eq!(state.wait_closed(id).await, 1);
 }
 

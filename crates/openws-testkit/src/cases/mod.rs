@@ -1,13 +1,16 @@
 //! The conformance cases. Each starts its own server through the adapter
 //! under test, so cases share no state.
 
+mod backpressure;
 mod chat;
 mod client;
 mod errors;
 mod handshake;
 mod lifecycle;
+mod rooms;
 mod spec;
 
+pub use backpressure::a_client_that_stops_reading_is_dropped;
 pub use chat::{
     chat_flow_across_three_connections, chat_flow_in_every_style,
     peer_handles_work_from_other_connections,
@@ -23,7 +26,10 @@ pub use handshake::{
     fixed_role_holds_for_every_frame, role_spoofing_is_refused,
 };
 pub use lifecycle::{
-    close_hook_runs_once_when_client_closes, close_hook_runs_once_when_server_closes,
+    close_hook_runs_once_when_client_closes, kick_with_reason_arrives_after_queued_frames,
     oversized_frame_closes_with_1009,
+};
+pub use rooms::{
+    chat_rooms_and_user_ids_are_freed_on_leave, chat_users_cannot_impersonate_each_other,
 };
 pub use spec::spec_endpoint_lists_every_network;

@@ -1,4 +1,5 @@
-//! Handlers: async functions that answer one message of the host role.
+//! Handlers: async functions that answer one message of the host role, and
+//! the router that finds the one for each frame.
 
 use std::fmt;
 use std::future::Future;
@@ -8,6 +9,7 @@ use futures_util::future::BoxFuture;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use crate::contract::{Contract, RoleId};
 use crate::runtime::{CallParts, Ctx};
 
 /// What a handler returns when it fails; the peer receives it as a
@@ -126,4 +128,58 @@ where
                 .map_err(DispatchError::Handler)
         })
     })
+}
+
+/// Handlers of one host message: a default, and per-sender ones.
+#[derive(Default)]
+pub(crate) struct MessageHandlers {
+    pub(crate) any: Option<ErasedHandler>,
+    pub(crate) by_sender: Vec<(String, ErasedHandler)>,
+}
+
+/// The handlers of a network's host messages, indexed like the contract's host messages.
+pub(crate) struct Router {
+    routes: Vec<Route>,
+}
+
+#[derive(Default)]
+struct Route {
+    any_sender: Option<ErasedHandler>,
+    by_sender: Vec<(RoleId, ErasedHandler)>,
+}
+
+impl Router {
+    /// Places each message's handlers at the contract's index of that message.
+    pub(crate) fn new(
+        contract: &Contract,
+        mut handlers: std::collections::HashMap<String, MessageHandlers>,
+    ) -> Self {
+        let host = contract.host();
+        let routes = contract
+            .message_names(host)
+            .map(|name| {
+                let bound = handlers.remove(name).unwrap_or_default();
+                Route {
+                    any_sender: bound.any,
+                    by_sender: bound
+                        .by_sender
+                        .into_iter()
+                        .filter_map(|(role, handler)| Some((contract.role(&role)?, handler)))
+                        .collect(),
+                }
+            })
+            .collect();
+        Self { routes }
+    }
+
+    /// The handler of the host message at `index` when `role` sends it.
+    pub(crate) fn handler(&self, index: usize, role: RoleId) -> Option<&ErasedHandler> {
+        let route = &self.routes[index];
+        route
+            .by_sender
+            .iter()
+            .find(|(sender, _)| *sender == role)
+            .map(|(_, handler)| handler)
+            .or(route.any_sender.as_ref())
+    }
 }

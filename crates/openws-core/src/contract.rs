@@ -1,23 +1,22 @@
-//! The network as the runtime uses it: role ids, compiled validators and handlers.
-
-use std::collections::HashMap;
+//! The contract of a network as the runtime enforces it: role ids, compiled
+//! payload validators and `from` lists. Peers and the hub hold it; handlers live
+//! elsewhere (see [`Router`](crate::handler::Router)), so a stored peer never
+//! keeps the application state alive.
 
 use jsonschema::Validator;
 use serde_json::{Value, json};
 
-use super::handler::ErasedHandler;
-use super::{BindError, MessageHandlers};
 use crate::network::Network;
 use crate::runtime::{ErrorCode, FrameError};
 
-/// Index of a role in [`CompiledNetwork::roles`].
+/// Index of a role in the network's role list.
 pub(crate) type RoleId = usize;
 
 /// How many schema violations an `invalid_payload` error lists at most.
 const MAX_REPORTED_VIOLATIONS: usize = 16;
 
-/// A network compiled once at bind time.
-pub(crate) struct CompiledNetwork {
+/// A network's roles and messages, with every payload schema compiled once.
+pub(crate) struct Contract {
     network: Network,
     host: RoleId,
     roles: Vec<CompiledRole>,
@@ -35,55 +34,35 @@ pub(crate) struct CompiledMessage {
     validator: Validator,
     /// Roles allowed to send it; `None` allows every role.
     senders: Option<Vec<RoleId>>,
-    /// The handler for senders without their own.
-    any_sender: Option<ErasedHandler>,
-    /// Sender-specific handlers.
-    by_sender: Vec<(RoleId, ErasedHandler)>,
 }
 
-impl CompiledNetwork {
-    /// Compiles every payload schema of every role, and attaches handlers to host messages.
-    pub(crate) fn compile(
-        network: Network,
-        mut handlers: HashMap<String, MessageHandlers>,
-    ) -> Result<Self, BindError> {
+/// A schema that does not compile: the role, the message and the compiler's reason.
+pub(crate) struct SchemaError {
+    pub(crate) role: String,
+    pub(crate) message: String,
+    pub(crate) reason: String,
+}
+
+impl Contract {
+    /// Compiles every payload schema of every role.
+    pub(crate) fn compile(network: Network) -> Result<Self, SchemaError> {
         let spec = network.spec();
         let role_id = |name: &str| spec.roles.get_index_of(name);
         let mut roles = Vec::with_capacity(spec.roles.len());
         for (role_name, role) in &spec.roles {
-            let is_host = role_name == network.host_role();
             let mut messages = Vec::with_capacity(role.messages.len());
             for (message_name, message) in &role.messages {
-                let validator = jsonschema::validator_for(&message.payload).map_err(|error| {
-                    BindError::Schema {
+                let validator =
+                    jsonschema::validator_for(&message.payload).map_err(|error| SchemaError {
                         role: role_name.clone(),
                         message: message_name.clone(),
                         reason: error.to_string(),
-                    }
-                })?;
+                    })?;
                 let senders = message
                     .from
                     .as_ref()
                     .map(|from| from.iter().filter_map(|r| role_id(r)).collect());
-                let bound = if is_host {
-                    handlers.remove(message_name).unwrap_or_default()
-                } else {
-                    MessageHandlers::default()
-                };
-                let by_sender = bound
-                    .by_sender
-                    .into_iter()
-                    .filter_map(|(role, handler)| Some((role_id(&role)?, handler)))
-                    .collect();
-                messages.push((
-                    message_name.clone(),
-                    CompiledMessage {
-                        validator,
-                        senders,
-                        any_sender: bound.any,
-                        by_sender,
-                    },
-                ));
+                messages.push((message_name.clone(), CompiledMessage { validator, senders }));
             }
             messages.sort_unstable_by(|(a, _), (b, _)| a.cmp(b));
             roles.push(CompiledRole {
@@ -111,39 +90,54 @@ impl CompiledNetwork {
         &self.roles[role].name
     }
 
+    /// Every role's id, the host's included.
+    pub(crate) fn role_ids(&self) -> std::ops::Range<RoleId> {
+        0..self.roles.len()
+    }
+
+    /// The id of any role, the host's included.
+    pub(crate) fn role(&self, name: &str) -> Option<RoleId> {
+        self.roles.iter().position(|role| role.name == name)
+    }
+
     /// The id of a role a connection may hold (any role but the host).
     pub(crate) fn remote_role(&self, name: &str) -> Option<RoleId> {
-        self.roles
+        self.role(name).filter(|&id| id != self.host)
+    }
+
+    /// The position of a message accepted by `role`, for [`Contract::message_at`].
+    pub(crate) fn message_index(&self, role: RoleId, name: &str) -> Option<usize> {
+        self.roles[role]
+            .messages
+            .binary_search_by(|(message, _)| message.as_str().cmp(name))
+            .ok()
+    }
+
+    /// The message at `index` of `role`'s sorted list.
+    pub(crate) fn message_at(&self, role: RoleId, index: usize) -> &CompiledMessage {
+        &self.roles[role].messages[index].1
+    }
+
+    /// The names of `role`'s messages, in the order of [`Contract::message_index`].
+    pub(crate) fn message_names(&self, role: RoleId) -> impl Iterator<Item = &str> {
+        self.roles[role]
+            .messages
             .iter()
-            .position(|role| role.name == name)
-            .filter(|&id| id != self.host)
+            .map(|(name, _)| name.as_str())
     }
 
     /// A message accepted by `role`.
     pub(crate) fn message(&self, role: RoleId, name: &str) -> Option<&CompiledMessage> {
-        let messages = &self.roles[role].messages;
-        let index = messages
-            .binary_search_by(|(message, _)| message.as_str().cmp(name))
-            .ok()?;
-        Some(&messages[index].1)
+        Some(self.message_at(role, self.message_index(role, name)?))
     }
 
-    /// A message accepted by the host role.
-    pub(crate) fn host_message(&self, name: &str) -> Option<&CompiledMessage> {
-        self.message(self.host, name)
+    /// The host role's id.
+    pub(crate) fn host(&self) -> RoleId {
+        self.host
     }
 }
 
 impl CompiledMessage {
-    /// The handler for this message sent by `role`.
-    pub(crate) fn handler(&self, role: RoleId) -> Option<&ErasedHandler> {
-        self.by_sender
-            .iter()
-            .find(|(sender, _)| *sender == role)
-            .map(|(_, handler)| handler)
-            .or(self.any_sender.as_ref())
-    }
-
     /// Whether a connection holding `role` may send this message.
     pub(crate) fn allows(&self, role: RoleId) -> bool {
         self.senders.as_ref().is_none_or(|s| s.contains(&role))

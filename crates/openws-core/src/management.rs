@@ -1,0 +1,191 @@
+//! The management endpoints (configurapi's management server, yoctopus'
+//! connection register), framework-free: adapters hand requests under
+//! [`PATH`] to [`respond`].
+//!
+//! - `GET /openws/connections`: every connection of the networks the token opens;
+//! - `POST /openws/connections/{id}/messages` with `{"messageName", "payload"}`:
+//!   pushed to that connection after validation against its role's schema;
+//! - `DELETE /openws/connections/{id}?code=..&reason=..`: closes it after its queue drains.
+//!
+//! Every request needs `Authorization: Bearer <token>`, with the token given
+//! to [`BindingsBuilder::management`](crate::BindingsBuilder::management).
+
+use bytes::Bytes;
+use http::{HeaderMap, Method, Response, StatusCode, header};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::Bindings;
+use crate::hub::Listing;
+use crate::runtime::{CloseFrame, ConnectRequest, ConnectionId, ErrorCode, FrameError, SendError};
+
+/// Where the management endpoints live, relative to the app's OpenWS prefix.
+pub const PATH: &str = "/openws/connections";
+
+/// A management request as an adapter hands it over.
+#[derive(Debug)]
+pub struct ManagementRequest<'a> {
+    /// The HTTP method.
+    pub method: &'a Method,
+    /// The path after [`PATH`]: `""`, `"/{id}"` or `"/{id}/messages"`.
+    pub rest: &'a str,
+    /// The raw query string.
+    pub query: Option<&'a str>,
+    /// The request headers.
+    pub headers: &'a HeaderMap,
+    /// The request body.
+    pub body: &'a [u8],
+}
+
+/// Answers a management request for the networks in `mounted`; `None` when
+/// none of them has the management endpoints on (the path is not served).
+pub async fn respond<'b>(
+    mounted: impl IntoIterator<Item = &'b Bindings>,
+    request: ManagementRequest<'_>,
+) -> Option<Response<Bytes>> {
+    let managed: Vec<&Bindings> = mounted
+        .into_iter()
+        .filter(|b| b.management_token().is_some())
+        .collect();
+    if managed.is_empty() {
+        return None;
+    }
+    let credentials = ConnectRequest::new(http::Uri::default(), request.headers.clone());
+    let opened: Vec<&Bindings> = managed
+        .into_iter()
+        .filter(|b| {
+            b.management_token()
+                .is_some_and(|t| credentials.bearer_is(t))
+        })
+        .collect();
+    if opened.is_empty() {
+        return Some(error(
+            StatusCode::UNAUTHORIZED,
+            "a valid management bearer token is required",
+        ));
+    }
+    let segments: Vec<&str> = request.rest.trim_matches('/').split('/').collect();
+    Some(match (request.method, segments.as_slice()) {
+        (&Method::GET, [""]) => list(&opened).await,
+        (&Method::POST, [id, "messages"]) => match id.parse() {
+            Ok(id) => push(&opened, id, request.body).await,
+            Err(e) => error(StatusCode::BAD_REQUEST, &e.to_string()),
+        },
+        (&Method::DELETE, [id]) => match id.parse() {
+            Ok(id) => close(&opened, id, request.query),
+            Err(e) => error(StatusCode::BAD_REQUEST, &e.to_string()),
+        },
+        (_, [""] | [_, "messages"] | [_]) => {
+            error(StatusCode::METHOD_NOT_ALLOWED, "method not allowed")
+        }
+        _ => error(StatusCode::NOT_FOUND, "no such management endpoint"),
+    })
+}
+
+async fn list(networks: &[&Bindings]) -> Response<Bytes> {
+    let mut all = Listing::default();
+    for bindings in networks {
+        match bindings.hub().list(None).await {
+            Ok(listing) => {
+                all.connections.extend(listing.connections);
+                all.unanswered_nodes.extend(listing.unanswered_nodes);
+            }
+            Err(e) => return error(StatusCode::BAD_GATEWAY, &e.to_string()),
+        }
+    }
+    json_response(StatusCode::OK, &json!(all))
+}
+
+/// The body of `POST /openws/connections/{id}/messages`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Push {
+    message_name: String,
+    #[serde(default)]
+    payload: Value,
+}
+
+async fn push(networks: &[&Bindings], id: ConnectionId, body: &[u8]) -> Response<Bytes> {
+    let push: Push = match serde_json::from_slice(body) {
+        Ok(push) => push,
+        Err(e) => {
+            let refused = FrameError::new(
+                ErrorCode::BadFrame,
+                format!("body is not `{{messageName, payload}}`: {e}"),
+            );
+            return json_response(StatusCode::BAD_REQUEST, &json!({ "error": refused }));
+        }
+    };
+    for bindings in networks {
+        let sent = bindings
+            .hub()
+            .send_to(id, &push.message_name, &push.payload)
+            .await;
+        let refused =
+            |code, message: String| FrameError::new(code, message).about(&push.message_name);
+        return match sent {
+            Ok(()) => json_response(StatusCode::ACCEPTED, &json!({ "queued": true })),
+            Err(SendError::UnknownConnection(_)) => continue,
+            Err(SendError::InvalidPayload(frame_error)) => {
+                json_response(StatusCode::BAD_REQUEST, &json!({ "error": frame_error }))
+            }
+            Err(SendError::UnknownMessage { role, message }) => json_response(
+                StatusCode::BAD_REQUEST,
+                &json!({ "error": refused(ErrorCode::UnknownMessage, format!("role `{role}` accepts no message `{message}`")) }),
+            ),
+            Err(SendError::Disconnected) => error(
+                StatusCode::NOT_FOUND,
+                &format!("connection `{id}` has closed"),
+            ),
+            Err(other) => error(StatusCode::SERVICE_UNAVAILABLE, &other.to_string()),
+        };
+    }
+    error(StatusCode::NOT_FOUND, &format!("no connection `{id}`"))
+}
+
+fn close(networks: &[&Bindings], id: ConnectionId, query: Option<&str>) -> Response<Bytes> {
+    let mut code = CloseFrame::NORMAL;
+    let mut reason = String::new();
+    for (key, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        match &*key {
+            "code" => match value.parse::<u16>() {
+                Ok(c) if is_sendable_close_code(c) => code = c,
+                _ => {
+                    return error(
+                        StatusCode::BAD_REQUEST,
+                        "`code` must be 1000-1003, 1007-1014 or 3000-4999",
+                    );
+                }
+            },
+            "reason" if value.len() <= 123 => reason = value.into_owned(),
+            "reason" => return error(StatusCode::BAD_REQUEST, "`reason` is at most 123 bytes"),
+            _ => {}
+        }
+    }
+    match networks.iter().find_map(|b| b.hub().peer(id)) {
+        Some(peer) => {
+            peer.close(CloseFrame::new(code, reason));
+            json_response(StatusCode::ACCEPTED, &json!({ "closing": true }))
+        }
+        None => error(StatusCode::NOT_FOUND, &format!("no connection `{id}`")),
+    }
+}
+
+/// Close codes an endpoint may send (RFC 6455 section 7.4).
+fn is_sendable_close_code(code: u16) -> bool {
+    matches!(code, 1000..=1003 | 1007..=1014 | 3000..=4999)
+}
+
+fn error(status: StatusCode, message: &str) -> Response<Bytes> {
+    json_response(status, &json!({ "error": { "message": message } }))
+}
+
+fn json_response(status: StatusCode, body: &Value) -> Response<Bytes> {
+    let mut response = Response::new(Bytes::from(body.to_string()));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        http::HeaderValue::from_static("application/json"),
+    );
+    response
+}
