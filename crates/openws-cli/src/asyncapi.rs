@@ -8,8 +8,10 @@
 //!   `<network>.<r>.<m>` whose payload is the message's JSON Schema
 //!   (local `definitions` / `$defs` move to `components.schemas`);
 //! - each role gets a `receive` operation per message it accepts and a
-//!   `send` operation per message of another role whose `from` allows it,
-//!   keyed `<network>.<role>.<send|receive>.<message>` and tagged with the role.
+//!   `send` operation per message of another role whose `from` allows it
+//!   (over the connections it has: to the host, or to everyone when the
+//!   network has no host), keyed `<network>.<role>.<send|receive>.<message>`
+//!   and tagged with the role.
 
 use std::process::ExitCode;
 
@@ -259,7 +261,12 @@ fn add_network(out: &mut AsyncApi, network_name: &str, network: &NetworkSpec) {
 }
 
 /// A `receive` operation per message a role accepts, a `send` per message it may send.
+///
+/// With a host role, every connection runs between the host and one other role: the
+/// host exchanges every role's messages, another role only the host's and its own.
 fn add_operations(out: &mut AsyncApi, network: &NetworkSpec, channel: &str) {
+    let host = network.host_role();
+    let talks = |a: &str, b: &str| host.is_none_or(|host| a == host || b == host);
     for (role_name, role) in &network.roles {
         let mut add = |action: Action, receiver: &str, message: &str| {
             let verb = match action {
@@ -286,11 +293,16 @@ fn add_operations(out: &mut AsyncApi, network: &NetworkSpec, channel: &str) {
                 },
             );
         };
-        for message in role.messages.keys() {
-            add(Action::Receive, role_name, message);
+        for (message, spec) in &role.messages {
+            let reachable = network.roles.keys().any(|sender| {
+                sender != role_name && talks(sender, role_name) && spec.allows(sender)
+            });
+            if reachable {
+                add(Action::Receive, role_name, message);
+            }
         }
         for (receiver, other) in &network.roles {
-            if receiver == role_name {
+            if receiver == role_name || !talks(role_name, receiver) {
                 continue;
             }
             for (message, spec) in &other.messages {

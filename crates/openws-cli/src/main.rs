@@ -52,7 +52,7 @@ enum Command {
         /// The server, e.g. `http://127.0.0.1:8082`, or the spec's full URL.
         url: Source,
         /// Print YAML instead of pretty JSON.
-        #[arg(long, conflicts_with = "json")]
+        #[arg(long)]
         yaml: bool,
     },
     /// Report what changed between two specs and whom each change breaks.
@@ -73,7 +73,7 @@ enum Command {
         /// The spec: a file, `-`, or an http:// URL.
         spec: Source,
         /// Print YAML instead of pretty JSON.
-        #[arg(long, conflicts_with = "json")]
+        #[arg(long)]
         yaml: bool,
     },
     /// Generate a typed client for one role of a network.
@@ -118,15 +118,18 @@ fn main() -> ExitCode {
 /// Runs one command; `Ok` carries the exit code of a completed run.
 fn run(command: Command, json: bool) -> Result<ExitCode, Failure> {
     let format = |yaml: bool| match (json, yaml) {
-        (_, true) => Format::Yaml,
-        (true, false) => Format::Json,
-        (false, false) => Format::Text,
+        (true, true) => Err(Failure::Usage(
+            "--yaml and --json cannot be used together".to_owned(),
+        )),
+        (false, true) => Ok(Format::Yaml),
+        (true, false) => Ok(Format::Json),
+        (false, false) => Ok(Format::Text),
     };
     match command {
-        Command::Validate { spec } => validate::run(&spec, format(false)),
-        Command::Export { url, yaml } => source::export(&url, format(yaml)),
-        Command::Diff { old, new } => diff::run(&old, &new, format(false)),
-        Command::Asyncapi { spec, yaml } => asyncapi::run(&spec, format(yaml)),
-        Command::Codegen(args) => codegen::run(args, format(false)),
+        Command::Validate { spec } => validate::run(&spec, format(false)?),
+        Command::Export { url, yaml } => source::export(&url, format(yaml)?),
+        Command::Diff { old, new } => diff::run(&old, &new, format(false)?),
+        Command::Asyncapi { spec, yaml } => asyncapi::run(&spec, format(yaml)?),
+        Command::Codegen(args) => codegen::run(args, format(false)?),
     }
 }

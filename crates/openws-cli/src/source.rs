@@ -114,7 +114,7 @@ fn fetch(url: &str) -> Result<String, ureq::Error> {
 /// `openws export`: prints the spec a server serves, as pretty JSON or YAML.
 pub(crate) fn export(url: &Source, format: Format) -> Result<ExitCode, Failure> {
     let document = url.load()?;
-    print_document(&document.to_value(), format)?;
+    print_document(&document, format)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -171,7 +171,17 @@ mod tests {
             Ok(Source::Path("spec.json".into()))
         );
         assert_eq!("-".parse::<Source>(), Ok(Source::Stdin));
-        assert!("https://x.test".parse::<Source>().unwrap_err().contains("plain HTTP"));
-        assert!("ftp://x.test".parse::<Source>().unwrap_err().contains("ftp"));
+        assert!(
+            "https://x.test"
+                .parse::<Source>()
+                .unwrap_err()
+                .contains("plain HTTP")
+        );
+        assert!(
+            "ftp://x.test"
+                .parse::<Source>()
+                .unwrap_err()
+                .contains("ftp")
+        );
     }
 }

@@ -57,9 +57,17 @@ fn valid_json(document: &Document) -> serde_json::Value {
             let roles: serde_json::Map<String, serde_json::Value> = network
                 .roles
                 .iter()
-                .map(|(role, spec)| (role.clone(), json!(spec.messages.keys().collect::<Vec<_>>())))
+                .map(|(role, spec)| {
+                    (
+                        role.clone(),
+                        json!(spec.messages.keys().collect::<Vec<_>>()),
+                    )
+                })
                 .collect();
-            (name.clone(), json!({"host": network.host_role(), "roles": roles}))
+            (
+                name.clone(),
+                json!({"host": network.host_role(), "roles": roles}),
+            )
         })
         .collect();
     json!({"valid": true, "openws": document.openws, "networks": networks})

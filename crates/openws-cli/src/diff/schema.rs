@@ -108,9 +108,14 @@ fn relation<T>(old: &T, new: &T, subset: impl Fn(&T, &T) -> bool) -> Option<(Imp
     }
 }
 
-fn diff_types(at: &str, old: &Map<String, Value>, new: &Map<String, Value>, changes: &mut Vec<Change>) {
+fn diff_types(
+    at: &str,
+    old: &Map<String, Value>,
+    new: &Map<String, Value>,
+    changes: &mut Vec<Change>,
+) {
     let (old_types, new_types) = (types(old), types(new));
-    let Some(impact) = relation(&old_types, &new_types, |a, b| types_within(a, b)) else {
+    let Some(impact) = relation(&old_types, &new_types, types_within) else {
         return;
     };
     let kind = match impact {
@@ -155,7 +160,12 @@ fn types_within(inner: &Option<BTreeSet<String>>, outer: &Option<BTreeSet<String
     }
 }
 
-fn diff_values(at: &str, old: &Map<String, Value>, new: &Map<String, Value>, changes: &mut Vec<Change>) {
+fn diff_values(
+    at: &str,
+    old: &Map<String, Value>,
+    new: &Map<String, Value>,
+    changes: &mut Vec<Change>,
+) {
     let (old_values, new_values) = (values(old), values(new));
     let within = |inner: &Option<Vec<Value>>, outer: &Option<Vec<Value>>| match (inner, outer) {
         (_, None) => true,
@@ -167,14 +177,23 @@ fn diff_values(at: &str, old: &Map<String, Value>, new: &Map<String, Value>, cha
     };
     let show = |values: &Option<Vec<Value>>| match values {
         None => "any value".to_owned(),
-        Some(values) => values.iter().map(Value::to_string).collect::<Vec<_>>().join(", "),
+        Some(values) => values
+            .iter()
+            .map(Value::to_string)
+            .collect::<Vec<_>>()
+            .join(", "),
     };
     let description = format!(
         "allowed values changed from {} to {}",
         show(&old_values),
         show(&new_values)
     );
-    changes.push(Change::new(at, constraint_kind(impact), description, impact));
+    changes.push(Change::new(
+        at,
+        constraint_kind(impact),
+        description,
+        impact,
+    ));
 }
 
 /// The values `enum` or `const` allow; `None` when neither is present.
@@ -226,7 +245,12 @@ fn diff_bound(
         show(before),
         show(after)
     );
-    changes.push(Change::new(at, constraint_kind(impact), description, impact));
+    changes.push(Change::new(
+        at,
+        constraint_kind(impact),
+        description,
+        impact,
+    ));
 }
 
 fn diff_restriction(
@@ -249,9 +273,16 @@ fn diff_restriction(
         (Some(_), None) => WIDENED,
         _ => BOTH,
     };
-    let show = |schema: &Map<String, Value>| get(schema).map_or_else(|| "none".to_owned(), |v| v.to_string());
+    let show = |schema: &Map<String, Value>| {
+        get(schema).map_or_else(|| "none".to_owned(), |v| v.to_string())
+    };
     let description = format!("`{keyword}` changed from {} to {}", show(old), show(new));
-    changes.push(Change::new(at, constraint_kind(impact), description, impact));
+    changes.push(Change::new(
+        at,
+        constraint_kind(impact),
+        description,
+        impact,
+    ));
 }
 
 fn diff_properties(
@@ -278,7 +309,9 @@ fn diff_properties(
     };
     let (old_properties, new_properties) = (properties(old), properties(new));
     let (old_required, new_required) = (required(old), required(new));
-    let closed = |schema: &Map<String, Value>| schema.get("additionalProperties") == Some(&Value::Bool(false));
+    let closed = |schema: &Map<String, Value>| {
+        schema.get("additionalProperties") == Some(&Value::Bool(false))
+    };
     let property_at = |name: &str| format!("{at}/properties/{}", escape(name));
 
     for (name, old_property) in &old_properties {
@@ -286,8 +319,16 @@ fn diff_properties(
             Some(new_property) => diff(&property_at(name), old_property, new_property, changes),
             None => {
                 let was_required = old_required.contains(name) && !new_required.contains(name);
-                let senders = if closed(new) { Impact::Breaking } else { Impact::Compatible };
-                let receivers = if was_required { Impact::Breaking } else { Impact::Compatible };
+                let senders = if closed(new) {
+                    Impact::Breaking
+                } else {
+                    Impact::Compatible
+                };
+                let receivers = if was_required {
+                    Impact::Breaking
+                } else {
+                    Impact::Compatible
+                };
                 let required = if was_required { "required " } else { "" };
                 changes.push(Change::new(
                     property_at(name),
@@ -317,7 +358,8 @@ fn diff_properties(
         ));
     }
     // Requirement changes of properties that exist on both sides (or on neither).
-    let kept = |name: &String| old_properties.contains_key(name) == new_properties.contains_key(name);
+    let kept =
+        |name: &String| old_properties.contains_key(name) == new_properties.contains_key(name);
     for name in new_required.difference(&old_required).filter(|n| kept(n)) {
         changes.push(Change::new(
             format!("{at}/required"),
@@ -380,7 +422,12 @@ fn extra(schema: &Map<String, Value>) -> Extra<'_> {
     }
 }
 
-fn diff_items(at: &str, old: &Map<String, Value>, new: &Map<String, Value>, changes: &mut Vec<Change>) {
+fn diff_items(
+    at: &str,
+    old: &Map<String, Value>,
+    new: &Map<String, Value>,
+    changes: &mut Vec<Change>,
+) {
     let at_items = format!("{at}/items");
     match (old.get("items"), new.get("items")) {
         (before, after) if before == after => {}
@@ -416,9 +463,15 @@ fn diff_unanalysed(
     changes: &mut Vec<Change>,
 ) {
     let known = |keyword: &str| {
-        [ANNOTATIONS, LOWER_BOUNDS, UPPER_BOUNDS, RESTRICTIONS, ANALYSED]
-            .iter()
-            .any(|list| list.contains(&keyword))
+        [
+            ANNOTATIONS,
+            LOWER_BOUNDS,
+            UPPER_BOUNDS,
+            RESTRICTIONS,
+            ANALYSED,
+        ]
+        .iter()
+        .any(|list| list.contains(&keyword))
     };
     let keywords: BTreeSet<&String> = old.keys().chain(new.keys()).collect();
     for keyword in keywords {

@@ -286,7 +286,10 @@ const CASES: &[Case] = &[
         edit: |s| {
             *at(s, "/networks/chat/roles/server/endpoints/0/path") = json!("/chat/v2");
         },
-        expected: &[(Kind::EndpointRemoved, BOTH), (Kind::EndpointAdded, HARMLESS)],
+        expected: &[
+            (Kind::EndpointRemoved, BOTH),
+            (Kind::EndpointAdded, HARMLESS),
+        ],
     },
     Case {
         name: "network renamed",
@@ -323,7 +326,10 @@ fn changes_point_at_where_they_happened() {
     *at(&mut spec, &format!("{POST}/payload/properties/n/type")) = json!("integer");
     let changes = diff(&old, &Document::from_value(spec).unwrap());
     assert_eq!(changes[0].pointer, format!("{POST}/payload/properties/n"));
-    assert_eq!(changes[0].description, "type changed from number to integer");
+    assert_eq!(
+        changes[0].description,
+        "type changed from number to integer"
+    );
 }
 
 #[test]

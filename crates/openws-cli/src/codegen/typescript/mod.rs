@@ -62,8 +62,7 @@ fn module(target: &Target<'_>) -> String {
     let mut map = |messages: Vec<(&String, &MessageSpec)>| -> String {
         let mut entries = String::new();
         for (name, message) in messages {
-            let payload =
-                declarations.declare_payload(&message.payload, &format!("{name}Payload"));
+            let payload = declarations.declare_payload(&message.payload, &format!("{name}Payload"));
             if let Some(description) = &message.description {
                 entries.push_str(&doc_text(description, "  "));
             }

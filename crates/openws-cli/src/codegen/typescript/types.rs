@@ -57,7 +57,10 @@ impl Declarations {
                 self.declare(&type_name, definition, &refs);
             }
         }
-        let title = schema.get("title").and_then(Value::as_str).unwrap_or(fallback);
+        let title = schema
+            .get("title")
+            .and_then(Value::as_str)
+            .unwrap_or(fallback);
         if let Some(name) = self.existing(schema) {
             return name;
         }
@@ -120,9 +123,11 @@ fn is_plain_object(schema: &Value) -> bool {
     };
     only_object
         && map.get("properties").is_some_and(Value::is_object)
-        && !["anyOf", "oneOf", "allOf", "enum", "const", "$ref", "nullable"]
-            .iter()
-            .any(|k| map.contains_key(*k))
+        && ![
+            "anyOf", "oneOf", "allOf", "enum", "const", "$ref", "nullable",
+        ]
+        .iter()
+        .any(|k| map.contains_key(*k))
 }
 
 /// The TypeScript type of `schema`; `depth` is the nesting level, for indentation.
@@ -212,9 +217,10 @@ fn object_type(map: &Map<String, Value>, refs: &Refs, depth: usize) -> String {
         Some(Value::Bool(false)) => "never".to_owned(),
         Some(schema) => ts_type(schema, refs, depth),
     };
-    let Some(Value::Object(properties)) = map.get("properties").filter(|p| {
-        p.as_object().is_some_and(|p| !p.is_empty())
-    }) else {
+    let Some(Value::Object(properties)) = map
+        .get("properties")
+        .filter(|p| p.as_object().is_some_and(|p| !p.is_empty()))
+    else {
         return format!("Record<string, {additional}>");
     };
     let required: BTreeSet<&str> = map
@@ -228,7 +234,11 @@ fn object_type(map: &Map<String, Value>, refs: &Refs, depth: usize) -> String {
     let mut body = String::from("{\n");
     for (name, property) in properties {
         body.push_str(&doc_comment(property, &indent));
-        let optional = if required.contains(name.as_str()) { "" } else { "?" };
+        let optional = if required.contains(name.as_str()) {
+            ""
+        } else {
+            "?"
+        };
         body.push_str(&format!(
             "{indent}{}{optional}: {};\n",
             property_key(name),
@@ -363,7 +373,10 @@ mod tests {
         assert_eq!(ty(json!({"type": ["string", "null"]})), "string | null");
         assert_eq!(ty(json!({"enum": ["a", "b", 3]})), "\"a\" | \"b\" | 3");
         assert_eq!(ty(json!({"const": true})), "true");
-        assert_eq!(ty(json!({"type": "string", "nullable": true})), "string | null");
+        assert_eq!(
+            ty(json!({"type": "string", "nullable": true})),
+            "string | null"
+        );
         assert_eq!(ty(json!({})), "unknown");
         assert_eq!(ty(json!(false)), "never");
         assert_eq!(
@@ -374,7 +387,10 @@ mod tests {
 
     #[test]
     fn arrays_tuples_and_records() {
-        assert_eq!(ty(json!({"type": "array", "items": {"type": "string"}})), "string[]");
+        assert_eq!(
+            ty(json!({"type": "array", "items": {"type": "string"}})),
+            "string[]"
+        );
         assert_eq!(
             ty(json!({"type": "array", "items": {"type": ["string", "null"]}})),
             "(string | null)[]"
