@@ -92,7 +92,15 @@ fn unreadable_inputs_exit_2() {
         stderr(&output)
     );
 
-    let output = openws(&["--json", "export", "http://127.0.0.1:9"]);
+    let closed_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port();
+    let output = openws(&[
+        "--json",
+        "export",
+        &format!("http://127.0.0.1:{closed_port}"),
+    ]);
     assert_eq!(code(&output), 2);
     assert_eq!(stdout_json(&output)["error"]["kind"], "io");
 }

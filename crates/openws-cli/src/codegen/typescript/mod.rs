@@ -123,3 +123,46 @@ fn module(target: &Target<'_>) -> String {
     );
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use openws_core::Document;
+
+    use super::*;
+
+    #[test]
+    fn the_module_types_only_what_the_role_exchanges_with_the_host() {
+        let document = Document::from_json_str(
+            r#"{"openws": "0.0.2", "networks": {"echo": {"roles": {
+                "server": {"x-host": true, "messages": {
+                    "ping": {"payload": {"title": "EchoClient", "type": "object",
+                        "properties": {"n": {"type": "integer"}}, "required": ["n"]}},
+                    "audit": {"payload": {"type": "object"}, "from": ["other"]}
+                }},
+                "client": {"messages": {
+                    "pong": {"payload": {"type": "object", "properties": {"n": {"type": "integer"}}},
+                        "description": "The answer."},
+                    "note": {"payload": {"type": "string"}, "from": ["other"]}
+                }},
+                "other": {"messages": {}}
+            }}}}"#,
+        )
+        .unwrap();
+        let target = Target::pick(&document, None, "client").unwrap();
+        let module = module(&target);
+        // A payload titled like the class gets another name.
+        assert!(
+            module.contains("export interface EchoClient2 {\n  n: number;\n}"),
+            "{module}"
+        );
+        assert!(module.contains("export interface EchoClientSends {\n  ping: EchoClient2;\n}"));
+        assert!(module.contains(
+            "export interface EchoClientReceives {\n  /** The answer. */\n  pong: PongPayload;\n}"
+        ));
+        // What the host cannot send the client, or the client the host, is left out.
+        assert!(!module.contains("audit") && !module.contains("note"));
+        assert!(module.contains(
+            "export class EchoClient extends OpenWSClient<EchoClientSends, EchoClientReceives>"
+        ));
+    }
+}
