@@ -304,14 +304,18 @@ impl Chat {
     /// Binds `user_id` to `connection` on its first claim; refuses a claim of
     /// another user, or of a user another connection holds.
     fn claim(&self, connection: &Connection, user_id: &str) -> Result<(), HandlerError> {
-        if let Some(Speaker(current)) = connection.get::<Speaker>() {
-            return if current == user_id {
-                Ok(())
-            } else {
-                Err(HandlerError::new(format!(
+        let speaks_as_user = |s: Option<&mut Speaker>| s.map(|Speaker(current)| current == user_id);
+        match connection.with(speaks_as_user) {
+            Some(true) => return Ok(()),
+            Some(false) => {
+                let Speaker(current) = connection
+                    .get::<Speaker>()
+                    .unwrap_or(Speaker(String::new()));
+                return Err(HandlerError::new(format!(
                     "this connection speaks as `{current}`, not `{user_id}`"
-                )))
-            };
+                )));
+            }
+            None => {}
         }
         {
             let mut claims = self.claims.lock().unwrap();

@@ -40,18 +40,27 @@ pub enum FramePath {
     /// encoded once and queued to that member.
     LimitDeliver,
     /// [`FramePath::Openws`] with one more member in `r1`: the chat handler
-    /// also sends to that member's peer handle (validated, encoded, queued).
+    /// also broadcasts to the room through the hub (validated, encoded, queued).
     OpenwsDeliver,
+    /// [`FramePath::LimitDeliver`] with a second member: the cost of one more
+    /// receiver is the difference between the two.
+    LimitDeliver2,
+    /// [`FramePath::OpenwsDeliver`] with a second member. openws-rs encodes a
+    /// broadcast only when someone receives it, so the first receiver also pays
+    /// the encoding; the second shows what one more receiver costs.
+    OpenwsDeliver2,
 }
 
 impl FramePath {
     /// Every path, in table order.
-    pub const ALL: [FramePath; 5] = [
+    pub const ALL: [FramePath; 7] = [
         FramePath::Serde,
         FramePath::Limit,
         FramePath::Openws,
         FramePath::LimitDeliver,
         FramePath::OpenwsDeliver,
+        FramePath::LimitDeliver2,
+        FramePath::OpenwsDeliver2,
     ];
 
     /// The name used on the command line and in tables.
@@ -62,6 +71,17 @@ impl FramePath {
             FramePath::Openws => "openws",
             FramePath::LimitDeliver => "limit-deliver",
             FramePath::OpenwsDeliver => "openws-deliver",
+            FramePath::LimitDeliver2 => "limit-deliver2",
+            FramePath::OpenwsDeliver2 => "openws-deliver2",
+        }
+    }
+
+    /// How many members besides the sender are in `r1`.
+    fn members(self) -> usize {
+        match self {
+            FramePath::LimitDeliver | FramePath::OpenwsDeliver => 1,
+            FramePath::LimitDeliver2 | FramePath::OpenwsDeliver2 => 2,
+            _ => 0,
         }
     }
 }
@@ -93,19 +113,24 @@ enum State {
         limit: Limit,
         sender: Connection,
         _sender_outbox: LimitOutbox,
-        member: Option<(Connection, LimitOutbox)>,
+        members: Vec<(Connection, LimitOutbox)>,
     },
     Openws {
         sender: Session,
         _sender_outbox: Outbox,
-        member: Option<(Session, Outbox)>,
+        members: Vec<(Session, Outbox)>,
     },
 }
 
 const CREATE: &str =
     r#"{"fromRole":"client","messageName":"createRoom","payload":{"userId":"u1","roomId":"r1"}}"#;
-const JOIN: &str =
-    r#"{"fromRole":"client","messageName":"joinRoom","payload":{"userId":"u2","roomId":"r1"}}"#;
+/// `joinRoom` of member `n` (`u2`, `u3`, ..) into `r1`.
+fn join(n: usize) -> String {
+    format!(
+        r#"{{"fromRole":"client","messageName":"joinRoom","payload":{{"userId":"u{}","roomId":"r1"}}}}"#,
+        n + 2
+    )
+}
 
 impl FrameRunner {
     /// Sets up `path`: the chat state, room `r1` and its members.
@@ -114,60 +139,68 @@ impl FrameRunner {
             .enable_all()
             .build()
             .expect("a current-thread runtime builds");
-        let deliver = matches!(path, FramePath::LimitDeliver | FramePath::OpenwsDeliver);
+        let receivers = path.members();
         let state = match path {
             FramePath::Serde => State::Serde,
-            FramePath::Limit | FramePath::LimitDeliver => runtime.block_on(async {
-                let limit = Limit::default();
-                let (sender, mut sender_outbox) = limit.connect(false);
-                limit.handle_text(&sender, CREATE).await;
-                let mut member = if deliver {
-                    let (member, mut outbox) = limit.connect(false);
-                    limit.handle_text(&member, JOIN).await;
-                    while outbox.try_recv().is_ok() {}
-                    Some((member, outbox))
-                } else {
-                    None
-                };
-                while sender_outbox.try_recv().is_ok() {}
-                // The limit answers a refused frame on the sender's queue: make sure it accepts.
-                limit.handle_text(&sender, FRAME).await;
-                assert!(
-                    sender_outbox.try_recv().is_err(),
-                    "the limit accepts the frame"
-                );
-                if let Some((_, outbox)) = &mut member {
-                    while outbox.try_recv().is_ok() {}
-                }
-                State::Limit {
-                    limit,
-                    sender,
-                    _sender_outbox: sender_outbox,
-                    member,
-                }
-            }),
-            FramePath::Openws | FramePath::OpenwsDeliver => runtime.block_on(async {
-                let bindings = chat_bindings();
-                let (mut sender, mut sender_outbox) = bindings.session(Admission::role("client"));
-                sender
-                    .handle_text(CREATE)
-                    .await
-                    .expect("room r1 is created");
-                let member = if deliver {
-                    let (mut member, mut outbox) = bindings.session(Admission::role("client"));
-                    member.handle_text(JOIN).await.expect("u2 joins r1");
-                    while outbox.try_recv().is_some() {}
-                    Some((member, outbox))
-                } else {
-                    None
-                };
-                while sender_outbox.try_recv().is_some() {}
-                State::Openws {
-                    sender,
-                    _sender_outbox: sender_outbox,
-                    member,
-                }
-            }),
+            FramePath::Limit | FramePath::LimitDeliver | FramePath::LimitDeliver2 => runtime
+                .block_on(async {
+                    let limit = Limit::default();
+                    let (sender, mut sender_outbox) = limit.connect(false);
+                    limit.handle_text(&sender, CREATE).await;
+                    let mut members = Vec::new();
+                    for n in 0..receivers {
+                        let (member, outbox) = limit.connect(false);
+                        limit.handle_text(&member, &join(n)).await;
+                        members.push((member, outbox));
+                    }
+                    for (_, outbox) in &mut members {
+                        while outbox.try_recv().is_ok() {}
+                    }
+                    while sender_outbox.try_recv().is_ok() {}
+                    // The limit answers a refused frame on the sender's queue: make sure it accepts.
+                    limit.handle_text(&sender, FRAME).await;
+                    assert!(
+                        sender_outbox.try_recv().is_err(),
+                        "the limit accepts the frame"
+                    );
+                    for (_, outbox) in &mut members {
+                        while outbox.try_recv().is_ok() {}
+                    }
+                    State::Limit {
+                        limit,
+                        sender,
+                        _sender_outbox: sender_outbox,
+                        members,
+                    }
+                }),
+            FramePath::Openws | FramePath::OpenwsDeliver | FramePath::OpenwsDeliver2 => runtime
+                .block_on(async {
+                    let bindings = chat_bindings();
+                    let (mut sender, mut sender_outbox) =
+                        bindings.session(Admission::role("client"));
+                    sender
+                        .handle_text(CREATE)
+                        .await
+                        .expect("room r1 is created");
+                    let mut members = Vec::new();
+                    for n in 0..receivers {
+                        let (mut member, outbox) = bindings.session(Admission::role("client"));
+                        member
+                            .handle_text(&join(n))
+                            .await
+                            .expect("the member joins r1");
+                        members.push((member, outbox));
+                    }
+                    for (_, outbox) in &mut members {
+                        while outbox.try_recv().is_some() {}
+                    }
+                    while sender_outbox.try_recv().is_some() {}
+                    State::Openws {
+                        sender,
+                        _sender_outbox: sender_outbox,
+                        members,
+                    }
+                }),
         };
         Self { runtime, state }
     }
@@ -189,13 +222,13 @@ impl FrameRunner {
             State::Limit {
                 limit,
                 sender,
-                member,
+                members,
                 ..
             } => runtime.block_on(async {
                 let start = Instant::now();
                 for _ in 0..iterations {
                     limit.handle_text(sender, black_box(FRAME)).await;
-                    if let Some((_, outbox)) = member {
+                    for (_, outbox) in members.iter_mut() {
                         while let Ok(frame) = outbox.try_recv() {
                             black_box(frame);
                         }
@@ -203,14 +236,16 @@ impl FrameRunner {
                 }
                 start.elapsed()
             }),
-            State::Openws { sender, member, .. } => runtime.block_on(async {
+            State::Openws {
+                sender, members, ..
+            } => runtime.block_on(async {
                 let start = Instant::now();
                 for _ in 0..iterations {
                     sender
                         .handle_text(black_box(FRAME))
                         .await
                         .expect("the frame is accepted");
-                    if let Some((_, outbox)) = member {
+                    for (_, outbox) in members.iter_mut() {
                         while let Some(frame) = outbox.try_recv() {
                             black_box(frame);
                         }

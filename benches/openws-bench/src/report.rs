@@ -342,6 +342,7 @@ impl Report {
             let limit = match c.path {
                 FramePath::Openws => cost(FramePath::Limit),
                 FramePath::OpenwsDeliver => cost(FramePath::LimitDeliver),
+                FramePath::OpenwsDeliver2 => cost(FramePath::LimitDeliver2),
                 _ => None,
             };
             let _ = writeln!(
@@ -354,7 +355,9 @@ impl Report {
                 versus(c, limit),
             );
         }
-        // What one more receiver costs: the difference between the deliver paths and the others.
+        // What one more receiver costs: the second member's path minus the first's
+        // (openws-rs encodes a broadcast only once someone receives it, so the first
+        // receiver also pays that one encoding).
         let delivery = |with: FramePath, without: FramePath| {
             let (with, without) = (cost(with)?, cost(without)?);
             let instructions = match (with.instructions, without.instructions) {
@@ -367,8 +370,8 @@ impl Report {
             ))
         };
         if let (Some(openws), Some(limit)) = (
-            delivery(FramePath::OpenwsDeliver, FramePath::Openws),
-            delivery(FramePath::LimitDeliver, FramePath::Limit),
+            delivery(FramePath::OpenwsDeliver2, FramePath::OpenwsDeliver),
+            delivery(FramePath::LimitDeliver2, FramePath::LimitDeliver),
         ) {
             let _ = writeln!(
                 out,

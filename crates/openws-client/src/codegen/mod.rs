@@ -111,10 +111,19 @@ pub fn rust(document: &Document, network: &str, role: &str) -> Result<String, Co
         receives: role_spec
             .messages
             .iter()
-            .map(|(n, m)| (n.as_str(), m))
+            .filter(|(_, message)| message.allows(host))
+            .map(|(name, message)| (name.as_str(), message))
             .collect(),
     };
     Ok(client::module(&plan))
+}
+
+/// A Rust module name for the client of `role` in `network`, such as `chat_client`
+/// (the CLI writes the module to `<name>.rs`).
+pub fn module_name(network: &str, role: &str) -> String {
+    names::snake_case(&format!("{network} {role}"), "client")
+        .trim_start_matches("r#")
+        .to_owned()
 }
 
 /// The host's messages that `role` may send, in the spec's order.
@@ -196,6 +205,15 @@ mod tests {
         assert!(
             source.contains("fn send_c("),
             "no `from` list: anyone sends it"
+        );
+    }
+
+    #[test]
+    fn names_modules_in_snake_case() {
+        assert_eq!(module_name("chat", "client"), "chat_client");
+        assert_eq!(
+            module_name("liveScores", "TV-screen"),
+            "live_scores_tv_screen"
         );
     }
 

@@ -147,6 +147,12 @@ pub trait Backplane: Send + Sync + fmt::Debug + 'static {
         let _ = local;
     }
 
+    /// Whether every connection lives in this process. Then a broadcast that
+    /// matches no local connection is not encoded at all.
+    fn is_local(&self) -> bool {
+        false
+    }
+
     /// Delivers `frame` to every connection `target` matches, on every node.
     fn broadcast<'a>(
         &'a self,
@@ -176,6 +182,10 @@ pub trait Backplane: Send + Sync + fmt::Debug + 'static {
 pub struct LocalBackplane;
 
 impl Backplane for LocalBackplane {
+    fn is_local(&self) -> bool {
+        true
+    }
+
     fn broadcast<'a>(
         &'a self,
         local: &'a Registry,

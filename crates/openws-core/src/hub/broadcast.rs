@@ -81,10 +81,15 @@ impl Broadcast {
         message: &str,
         payload: &T,
     ) -> Result<Delivery, SendError> {
-        let frame = self
+        let validated = self
             .hub
-            .encode(message, payload, self.target.role.as_deref())?;
+            .validate(message, payload, self.target.role.as_deref())?;
         let registry = self.hub.registry();
+        let local = self.hub.backplane().is_local();
+        if local && self.predicate.is_none() && !registry.matches_any(&self.target) {
+            return Ok(Delivery::default());
+        }
+        let frame = validated.encode(&self.hub);
         let Some(predicate) = self.predicate else {
             return self
                 .hub

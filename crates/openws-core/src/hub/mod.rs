@@ -297,6 +297,17 @@ impl Hub {
         payload: &T,
         only_role: Option<&str>,
     ) -> Result<EncodedFrame, SendError> {
+        Ok(self.validate(message, payload, only_role)?.encode(self))
+    }
+
+    /// Validates `payload` for every remote role that accepts `message` (and
+    /// matches `only_role`); fails when no such role exists.
+    pub(crate) fn validate<'m, T: Serialize + ?Sized>(
+        &self,
+        message: &'m str,
+        payload: &T,
+        only_role: Option<&str>,
+    ) -> Result<Validated<'m>, SendError> {
         let payload = serde_json::to_value(payload)?;
         let contract = &self.inner.contract;
         let mut roles = Vec::new();
@@ -317,8 +328,27 @@ impl Hub {
                 message: message.to_owned(),
             });
         }
-        let bytes = crate::runtime::encode_message(contract.host_name(), message, &payload);
-        Ok(EncodedFrame::new(message, bytes, roles))
+        Ok(Validated {
+            message,
+            payload,
+            roles,
+        })
+    }
+}
+
+/// A payload that passed the schema of every role it is for, not yet encoded.
+pub(crate) struct Validated<'m> {
+    message: &'m str,
+    payload: serde_json::Value,
+    roles: Vec<String>,
+}
+
+impl Validated<'_> {
+    /// The frame, encoded once.
+    pub(crate) fn encode(self, hub: &Hub) -> EncodedFrame {
+        let host = hub.inner.contract.host_name();
+        let bytes = crate::runtime::encode_message(host, self.message, &self.payload);
+        EncodedFrame::new(self.message, bytes, self.roles)
     }
 }
 

@@ -112,6 +112,25 @@ impl Registry {
         }
     }
 
+    /// Whether `target` matches at least one connection (whatever its role receives).
+    pub(crate) fn matches_any(&self, target: &Target) -> bool {
+        let wanted_role = target.role.as_deref().map(|name| self.role_of(name));
+        let matches = |connection: &Arc<Connection>| {
+            !target.excludes(connection.id())
+                && wanted_role
+                    .is_none_or(|wanted| wanted.is_some() && connection.role_id() == wanted)
+        };
+        if target.rooms.is_empty() {
+            return self.connections().values().any(matches);
+        }
+        let rooms = self.rooms();
+        target
+            .rooms
+            .iter()
+            .filter_map(|room| rooms.get(room.as_str()))
+            .any(|members| members.values().any(|(_, c)| matches(c)))
+    }
+
     /// Queues `frame` for those of `candidates` that hold a matching role and
     /// are not excepted by `target` (its rooms are not checked here).
     pub(crate) fn deliver_among<'c>(

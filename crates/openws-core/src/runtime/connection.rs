@@ -504,6 +504,10 @@ impl Outbox {
     /// first, then the close frame; after [`Peer::abort`](crate::Peer::abort)
     /// (or the slow-consumer policy) the close frame comes at once.
     pub async fn recv(&mut self) -> Option<Outgoing> {
+        // The usual case, a frame waiting on an open connection, needs no waiter.
+        if let Some(next) = self.try_recv() {
+            return Some(next);
+        }
         let connection = Arc::clone(&self.connection);
         loop {
             let changed = connection.phase_changed.notified();
