@@ -2,6 +2,7 @@
 
 mod bind;
 mod discovery;
+mod endpoints;
 mod network;
 pub mod runtime;
 pub mod spec;
@@ -10,7 +11,8 @@ pub mod typed;
 pub use bind::{
     BindError, Bindings, BindingsBuilder, Handler, HandlerError, SenderScope, SessionConfig,
 };
-pub use discovery::{MountedNetwork, SpecRegistry};
+pub use discovery::{MountedNetwork, Networks};
+pub use endpoints::{EndpointRequest, EndpointResponse};
 pub use network::{Message, Network, NetworkBuilder, Role, schema_for};
 pub use runtime::{
     Admission, CloseFrame, ConnectRequest, ConnectionId, Ctx, ErrorCode, FrameError, Inbound,

@@ -1,7 +1,8 @@
 //! One end-to-end conformance suite, generic over the adapter.
 //!
-//! An adapter implements [`Server`] (serve some networks on a free loopback
-//! port) and runs every case with one line in its tests:
+//! An adapter implements [`Server`] (serve a [`Layout`] of networks on a free
+//! loopback port, composed the framework's way) and runs every case with one
+//! line in its tests:
 //!
 //! ```ignore
 //! openws_testkit::conformance_suite!(my_adapter_tests::MyServer);
@@ -14,11 +15,16 @@ pub mod apps;
 pub mod cases;
 pub mod client;
 pub mod http_get;
+mod layout;
 
 use std::future::Future;
 use std::net::SocketAddr;
 
 use openws::Bindings;
+
+pub use layout::{
+    FALLBACK_BODY, Fallback, Group, LAYER_HEADER, LAYER_VALUE, Layout, NETWORKS_ROUTE, network_names,
+};
 
 /// A network to mount at a path.
 #[derive(Debug, Clone)]
@@ -31,9 +37,13 @@ pub struct Mount {
 
 /// An adapter under test: serves networks on `127.0.0.1` at a free port.
 pub trait Server {
-    /// Starts an app with every mount (and the spec endpoint) and returns
-    /// once it accepts connections.
-    fn start(mounts: Vec<Mount>) -> impl Future<Output = RunningServer> + Send;
+    /// Starts an app laid out as `layout` and returns once it accepts connections.
+    fn serve(layout: Layout) -> impl Future<Output = RunningServer> + Send;
+
+    /// Starts an app serving `mounts` at its root.
+    fn start(mounts: Vec<Mount>) -> impl Future<Output = RunningServer> + Send {
+        Self::serve(Layout::root(mounts))
+    }
 }
 
 /// A server started for one test; it stops when dropped.
@@ -79,6 +89,13 @@ macro_rules! conformance_suite {
             close_hook_runs_once_when_server_closes,
             oversized_frame_closes_with_1009,
             spec_endpoint_lists_every_network,
+            spec_survives_fallback_added_after,
+            spec_survives_fallback_added_before,
+            nested_networks_list_full_paths,
+            merged_routers_list_every_network,
+            layers_and_state_see_the_networks,
+            independent_apps_list_only_their_own,
+            endpoints_own_their_paths,
         );
     };
     (@cases $server:ty; $($case:ident),* $(,)?) => {

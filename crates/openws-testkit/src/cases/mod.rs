@@ -2,6 +2,7 @@
 //! under test, so cases share no state.
 
 mod chat;
+mod discovery;
 mod errors;
 mod handshake;
 mod lifecycle;
@@ -10,6 +11,12 @@ mod spec;
 pub use chat::{
     chat_flow_across_three_connections, chat_flow_in_every_style,
     peer_handles_work_from_other_connections,
+};
+pub use discovery::{
+    endpoints_own_their_paths, independent_apps_list_only_their_own,
+    layers_and_state_see_the_networks, merged_routers_list_every_network,
+    nested_networks_list_full_paths, spec_survives_fallback_added_after,
+    spec_survives_fallback_added_before,
 };
 pub use errors::{
     every_error_code_leaves_connection_usable, from_list_is_enforced, handler_panic_is_isolated,
