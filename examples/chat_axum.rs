@@ -19,7 +19,9 @@ use openws::axum::RouterExt;
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let addr = server::init();
-    let app = Router::new().openws("/chat", chat::bindings(chat::portal_token_from_env())?);
+    let networks = openws::Networks::new();
+    let bindings = chat::bindings(chat::portal_token_from_env())?;
+    let app = Router::new().openws("/chat", bindings, &networks);
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     server::announce(listener.local_addr()?);
     axum::serve(listener, app)

@@ -17,9 +17,8 @@ use crate::http1;
 const ROUTE: &str = "/openws/{route:.*}";
 
 pub(crate) fn resource(networks: Networks) -> Resource {
-    web::resource(ROUTE).to(move |request: HttpRequest, body: web::Payload| {
-        answer(networks.clone(), request, body)
-    })
+    web::resource(ROUTE)
+        .to(move |request: HttpRequest, body: web::Payload| answer(networks.clone(), request, body))
 }
 
 async fn answer(networks: Networks, request: HttpRequest, body: web::Payload) -> HttpResponse {
@@ -30,8 +29,8 @@ async fn answer(networks: Networks, request: HttpRequest, body: web::Payload) ->
             .unwrap_or_else(EndpointResponse::not_found),
         Err(response) => response,
     };
-    let status = StatusCode::from_u16(response.status.as_u16())
-        .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let status =
+        StatusCode::from_u16(response.status.as_u16()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut builder = HttpResponse::build(status);
     for (name, value) in &response.headers {
         builder.append_header((name.as_str(), value.as_bytes()));

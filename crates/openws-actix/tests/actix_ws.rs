@@ -21,9 +21,11 @@ async fn start() -> (SocketAddr, actix_web::dev::ServerHandle) {
     let addr = listener.local_addr().unwrap();
     let networks = Networks::new();
     let server = HttpServer::new(move || {
-        App::new().service(
-            web::scope("/api").configure(openws_actix::network("/p", probe.clone(), &networks)),
-        )
+        App::new().service(web::scope("/api").configure(openws_actix::network(
+            "/p",
+            probe.clone(),
+            &networks,
+        )))
     })
     .workers(1)
     .disable_signals()

@@ -17,9 +17,12 @@ struct Axum;
 
 /// One router per group; the app's state is the root `Networks`.
 fn router(group: Group) -> Router<Networks> {
-    group.mounts.into_iter().fold(Router::new(), |router, mount| {
-        router.openws(mount.path, mount.bindings, &group.networks)
-    })
+    group
+        .mounts
+        .into_iter()
+        .fold(Router::new(), |router, mount| {
+            router.openws(mount.path, mount.bindings, &group.networks)
+        })
 }
 
 async fn add_layer_header(mut response: Response) -> Response {

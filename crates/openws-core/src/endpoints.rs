@@ -105,10 +105,7 @@ impl EndpointResponse {
     /// A body of the given content type.
     pub fn new(status: StatusCode, content_type: &'static str, body: Bytes) -> Self {
         let mut headers = HeaderMap::new();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static(content_type),
-        );
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
         Self {
             status,
             headers,

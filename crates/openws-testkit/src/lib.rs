@@ -23,7 +23,8 @@ use std::net::SocketAddr;
 use openws::Bindings;
 
 pub use layout::{
-    FALLBACK_BODY, Fallback, Group, LAYER_HEADER, LAYER_VALUE, Layout, NETWORKS_ROUTE, network_names,
+    FALLBACK_BODY, Fallback, Group, LAYER_HEADER, LAYER_VALUE, Layout, NETWORKS_ROUTE,
+    network_names,
 };
 
 /// A network to mount at a path.

@@ -48,19 +48,16 @@ pub(crate) fn filter(
 /// `{prefix}/openws/{route}`, the prefix being whatever path filters matched before.
 fn prefix_and_route() -> impl Filter<Extract = ((String, String),), Error = Rejection> + Clone {
     let root = EndpointRequest::ROOT.trim_start_matches('/');
-    warp::path::full()
-        .and(warp::path::peek())
-        .and_then(move |full: FullPath, rest: Peek| async move {
+    warp::path::full().and(warp::path::peek()).and_then(
+        move |full: FullPath, rest: Peek| async move {
             let route = rest
                 .as_str()
                 .strip_prefix(root)
                 .ok_or_else(warp::reject::not_found)?;
             let matched = &full.as_str()[..full.as_str().len() - rest.as_str().len()];
-            Ok::<_, Rejection>((
-                matched.trim_end_matches('/').to_owned(),
-                route.to_owned(),
-            ))
-        })
+            Ok::<_, Rejection>((matched.trim_end_matches('/').to_owned(), route.to_owned()))
+        },
+    )
 }
 
 fn raw_query() -> impl Filter<Extract = (Option<String>,), Error = Infallible> + Clone {

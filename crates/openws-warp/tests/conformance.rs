@@ -2,8 +2,8 @@
 
 use openws_core::Networks;
 use openws_testkit::{
-    FALLBACK_BODY, Group, LAYER_HEADER, LAYER_VALUE, Layout, NETWORKS_ROUTE, RunningServer,
-    Server, network_names,
+    FALLBACK_BODY, Group, LAYER_HEADER, LAYER_VALUE, Layout, NETWORKS_ROUTE, RunningServer, Server,
+    network_names,
 };
 use warp::Filter;
 use warp::filters::BoxedFilter;

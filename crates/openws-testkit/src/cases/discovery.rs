@@ -53,9 +53,7 @@ fn pairs(expected: &[(&str, &str)]) -> Vec<(String, String)> {
 /// The probe network at `path` answers an echo.
 async fn echoes(addr: SocketAddr, path: &str) {
     let mut client = Client::connect(addr, path).await;
-    client
-        .message("user", "echo", json!({"text": path}))
-        .await;
+    client.message("user", "echo", json!({"text": path})).await;
     assert_eq!(client.expect_message("echoed").await["text"], path);
 }
 
