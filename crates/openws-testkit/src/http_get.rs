@@ -30,15 +30,16 @@ impl Response {
 
 /// `GET path` on `addr`; see [`request`].
 pub async fn get(addr: SocketAddr, path: &str) -> Response {
-    request(addr, "GET", path).await
+    request(addr, "GET", path, "").await
 }
 
-/// `method path` on `addr` with an empty body and `Connection: close`; bounded by [`TIMEOUT`].
-pub async fn request(addr: SocketAddr, method: &str, path: &str) -> Response {
+/// `method path` on `addr` with `body` and `Connection: close`; bounded by [`TIMEOUT`].
+pub async fn request(addr: SocketAddr, method: &str, path: &str, body: &str) -> Response {
     let exchange = async {
         let mut stream = TcpStream::connect(addr).await.expect("connect");
         let request = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
         );
         stream.write_all(request.as_bytes()).await.expect("write");
         let mut raw = Vec::new();

@@ -5,6 +5,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use openws::EndpointRequest;
 use serde_json::{Value, json};
 
 use crate::apps::{self, RoleRule};
@@ -142,13 +143,16 @@ pub async fn independent_apps_list_only_their_own<S: Server>() {
     );
 }
 
-/// `/openws/…` paths no endpoint owns get 404, and the spec answers `GET`
-/// only (405 with `Allow`).
+/// `/openws/…` paths no endpoint owns get 404, the spec answers `GET` only
+/// (405 with `Allow`), and a body over the limit gets 413.
 pub async fn endpoints_own_their_paths<S: Server>() {
     let server = S::start(vec![apps::chat()]).await;
     let unknown = http_get::get(server.addr, "/openws/nothing-here").await;
     assert_eq!(unknown.status, 404, "{}", unknown.body);
-    let post = http_get::request(server.addr, "POST", "/openws/spec.json").await;
+    let post = http_get::request(server.addr, "POST", "/openws/spec.json", "{}").await;
     assert_eq!(post.status, 405, "{}", post.body);
     assert_eq!(post.header("allow"), Some("GET, HEAD"));
+    let huge = "x".repeat(EndpointRequest::MAX_BODY + 1);
+    let too_big = http_get::request(server.addr, "POST", "/openws/spec.json", &huge).await;
+    assert_eq!(too_big.status, 413, "{}", too_big.body);
 }
