@@ -19,8 +19,9 @@ use actix_web::{App, HttpServer};
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let addr = server::init();
     let bindings = chat::bindings_from_env()?;
+    let networks = openws::Networks::new().with_viewer();
     let http = HttpServer::new(move || {
-        App::new().configure(openws_actix::network("/chat", bindings.clone()))
+        App::new().configure(openws_actix::network("/chat", bindings.clone(), &networks))
     })
     .bind(&addr)?;
     http.addrs().into_iter().for_each(server::announce);

@@ -13,15 +13,12 @@
 mod chat;
 mod server;
 
-use openws_warp::Specs;
-use warp::Filter;
-
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let addr = server::init();
-    let specs = Specs::default();
+    let networks = openws::Networks::new().with_viewer();
     let bindings = chat::bindings_from_env()?;
-    let routes = openws_warp::network("/chat", bindings, &specs).or(openws_warp::spec(&specs));
+    let routes = openws_warp::network("/chat", bindings, &networks);
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     server::announce(listener.local_addr()?);
     warp::serve(routes)

@@ -2,15 +2,15 @@
 
 pub use openws_core::*;
 
-/// The axum adapter: `use openws::axum::RouterExt;` then `router.openws("/chat", bindings)`.
+/// The axum adapter: `use openws::axum::RouterExt;` then `router.openws("/chat", bindings, &networks)`.
 #[cfg(feature = "axum")]
 pub use openws_axum as axum;
 
-/// The actix-web adapter: `app.configure(openws::actix::network("/chat", bindings))`.
+/// The actix-web adapter: `app.configure(openws::actix::network("/chat", bindings, &networks))`.
 #[cfg(feature = "actix")]
 pub use openws_actix as actix;
 
-/// The warp adapter: `openws::warp::network("/chat", bindings, &specs).or(openws::warp::spec(&specs))`.
+/// The warp adapter: `openws::warp::network("/chat", bindings, &networks)`, a filter.
 #[cfg(feature = "warp")]
 pub use openws_warp as warp;
 

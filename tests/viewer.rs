@@ -42,9 +42,9 @@ async fn viewer_page_drives_the_chat_flow_in_chromium() {
         "Chromium is installed but playwright-core is not: run scripts/install-browser.sh"
     );
 
-    let app = Router::new()
-        .openws("/chat", chat::bindings("viewer-test-token").unwrap())
-        .openws_ui();
+    let networks = openws::Networks::new().with_viewer();
+    let bindings = chat::bindings("viewer-test-token").unwrap();
+    let app = Router::new().openws("/chat", bindings, &networks);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let server = tokio::spawn(async move { axum::serve(listener, app).await });

@@ -15,5 +15,7 @@ pub(crate) fn init() -> String {
 
 /// Logs where the chat network and its spec are served.
 pub(crate) fn announce(addr: SocketAddr) {
-    tracing::info!("chat server on ws://{addr}/chat, spec at http://{addr}/openws/spec.json");
+    tracing::info!(
+        "chat server on ws://{addr}/chat, spec at http://{addr}/openws/spec.json, viewer at http://{addr}/openws/ui"
+    );
 }

@@ -1,40 +1,55 @@
 #![doc = include_str!("../README.md")]
 
-mod discovery;
+mod endpoints;
+mod http1;
 mod socket;
 
 use actix_web::{HttpRequest, web};
-use openws_core::{Bindings, MountedNetwork, SpecRegistry};
+use openws_core::{Bindings, Networks};
 
-/// Where every `App` (or `Scope`) with an OpenWS network serves the combined spec.
-pub const SPEC_PATH: &str = SpecRegistry::PATH;
-
-/// Serves `bindings` as WebSocket route `path`, and lists its network at
-/// [`SPEC_PATH`]: pass it to `App::configure`, `Scope::configure` or
-/// `ServiceConfig::configure`.
+/// Serves `bindings` as WebSocket route `path`, lists its network in
+/// `networks`, and answers the app-level endpoints of `networks` under
+/// `/openws/` (such as [`Networks::SPEC_PATH`]): pass it to `App::configure`,
+/// `Scope::configure` or `ServiceConfig::configure`.
 ///
 /// Each upgrade request goes through the network's connect rule first (a
 /// refusal is answered with its HTTP status); the connection then runs a
-/// session of the network until either side closes it. Networks configured
-/// on the same `App` (or `Scope`) share one spec document.
+/// session of the network until either side closes it.
+///
+/// Pass the same `networks` for every network of an `App` (across any number
+/// of `configure` calls); a `Scope` gets its own, and answers
+/// `{scope}/openws/…` with endpoints under the scope's path. actix builds
+/// one `App` per worker; mounting the same network again changes nothing.
 ///
 /// ```no_run
-/// use actix_web::App;
+/// use actix_web::{App, HttpServer};
+/// use openws_core::Networks;
 /// # fn chat() -> openws_core::Bindings { unimplemented!() }
 /// # fn probe() -> openws_core::Bindings { unimplemented!() }
 ///
-/// let app = App::new()
-///     .configure(openws_actix::network("/chat", chat()))
-///     .configure(openws_actix::network("/probe", probe()));
+/// let (chat, probe, networks) = (chat(), probe(), Networks::new());
+/// HttpServer::new(move || {
+///     App::new()
+///         .app_data(networks.clone()) // for your own handlers
+///         .configure(openws_actix::network("/chat", chat.clone(), &networks))
+///         .configure(openws_actix::network("/probe", probe.clone(), &networks))
+/// });
 /// // GET /openws/spec.json lists both networks.
 /// ```
-pub fn network(path: &str, bindings: Bindings) -> impl FnOnce(&mut web::ServiceConfig) {
+pub fn network(
+    path: &str,
+    bindings: Bindings,
+    networks: &Networks,
+) -> impl FnOnce(&mut web::ServiceConfig) + use<> {
+    networks.mount(path, &bindings);
     let path = path.to_owned();
+    let networks = networks.clone();
     move |config| {
-        discovery::register(config, MountedNetwork::new(path.as_str(), &bindings));
         let upgrade = move |request: HttpRequest, body: web::Payload| {
             socket::upgrade(bindings.clone(), request, body)
         };
-        config.route(&path, web::get().to(upgrade));
+        config
+            .route(&path, web::get().to(upgrade))
+            .service(endpoints::resource(networks));
     }
 }

@@ -34,20 +34,10 @@ pub(crate) async fn upgrade(
     }
 }
 
-/// The request as core sees it: actix-web is on `http` 0.2, core on `http` 1.
+/// The request as core sees it.
 fn connect_request(request: &HttpRequest) -> ConnectRequest {
     let uri = request.uri().to_string().parse().unwrap_or_default();
-    let headers = request
-        .headers()
-        .iter()
-        .filter_map(|(name, value)| {
-            Some((
-                http::HeaderName::from_bytes(name.as_str().as_bytes()).ok()?,
-                http::HeaderValue::from_bytes(value.as_bytes()).ok()?,
-            ))
-        })
-        .collect();
-    ConnectRequest::new(uri, headers).with_remote_addr(request.peer_addr())
+    ConnectRequest::new(uri, crate::http1::headers(request)).with_remote_addr(request.peer_addr())
 }
 
 async fn run(

@@ -1,29 +1,31 @@
 //! What the adapter does that actix-ws leaves to it (answering pings and the
-//! closing handshake, sizing fragmented messages), and spec discovery per
-//! `Scope`. Everything else is in the conformance suite.
+//! closing handshake, sizing fragmented messages). Everything else is in the
+//! conformance suite.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use actix_web::{App, HttpServer, web};
 use futures_util::{SinkExt, StreamExt};
+use openws_core::Networks;
 use openws_testkit::apps::{self, PROBE_MAX_FRAME, RoleRule};
 use openws_testkit::client::TIMEOUT;
-use openws_testkit::http_get;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
 use tokio_tungstenite::tungstenite::protocol::frame::{CloseFrame, Frame};
 use tokio_tungstenite::tungstenite::{Bytes, Message};
 
-/// Serves the chat at `/chat` and the probe at `/api/p`, in a scope.
+/// Serves the probe at `/api/p`, in a scope.
 async fn start() -> (SocketAddr, actix_web::dev::ServerHandle) {
-    let chat = apps::chat().bindings;
     let probe = apps::probe("/p", RoleRule::Fixed, Arc::default()).bindings;
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
+    let networks = Networks::new();
     let server = HttpServer::new(move || {
-        App::new()
-            .configure(openws_actix::network("/chat", chat.clone()))
-            .service(web::scope("/api").configure(openws_actix::network("/p", probe.clone())))
+        App::new().service(web::scope("/api").configure(openws_actix::network(
+            "/p",
+            probe.clone(),
+            &networks,
+        )))
     })
     .workers(1)
     .disable_signals()
@@ -102,24 +104,5 @@ async fn fragmented_messages_are_joined_and_sized() {
         matches!(&close, Some(Message::Close(Some(CloseFrame { code, .. }))) if u16::from(*code) == 1009),
         "{close:?}"
     );
-    server.stop(false).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn each_scope_lists_its_own_networks() {
-    let (addr, server) = start().await;
-    let names = |body: &str| -> Vec<String> {
-        let spec: serde_json::Value = serde_json::from_str(body).unwrap();
-        spec["networks"]
-            .as_object()
-            .unwrap()
-            .keys()
-            .cloned()
-            .collect()
-    };
-    let root = http_get::get(addr, "/openws/spec.json").await;
-    assert_eq!(names(&root.body), ["chat"]);
-    let scoped = http_get::get(addr, "/api/openws/spec.json").await;
-    assert_eq!(names(&scoped.body), ["probe"]);
     server.stop(false).await;
 }

@@ -1,70 +1,55 @@
 #![doc = include_str!("../README.md")]
 
-mod discovery;
+mod endpoints;
 mod socket;
 
 use axum::Router;
 use axum::extract::{Request, WebSocketUpgrade};
-use axum::http::header;
 use axum::routing::get;
-use openws_core::{Bindings, MountedNetwork, SpecRegistry, viewer};
-
-/// Where every router with an OpenWS network serves the combined spec.
-pub const SPEC_PATH: &str = SpecRegistry::PATH;
-
-/// Where [`RouterExt::openws_ui`] serves the spec viewer page.
-pub const UI_PATH: &str = viewer::PATH;
+use openws_core::{Bindings, Networks};
 
 /// Mounts OpenWS networks on an axum [`Router`].
 ///
 /// ```no_run
 /// use axum::Router;
 /// use openws_axum::RouterExt;
-/// # fn bindings() -> openws_core::Bindings { unimplemented!() }
+/// use openws_core::Networks;
+/// # fn chat() -> openws_core::Bindings { unimplemented!() }
+/// # fn probe() -> openws_core::Bindings { unimplemented!() }
 ///
-/// let app: Router = Router::new().openws("/chat", bindings());
-/// // GET /chat upgrades to the chat network; GET /openws/spec.json describes it.
+/// let networks = Networks::new();
+/// let app: Router = Router::new()
+///     .openws("/chat", chat(), &networks)
+///     .openws("/probe", probe(), &networks);
+/// // GET /chat and /probe upgrade; GET /openws/spec.json lists both networks.
 /// ```
 pub trait RouterExt: sealed::Sealed {
-    /// Serves `bindings` as WebSocket route `path`, and lists its network at
-    /// [`SPEC_PATH`].
+    /// Serves `bindings` as WebSocket route `path`, lists its network in
+    /// `networks`, and answers the app-level endpoints of `networks` under
+    /// `/openws/` (such as [`Networks::SPEC_PATH`]).
     ///
     /// Each upgrade request goes through the network's connect rule first
     /// (a refusal is answered with its HTTP status); the connection then runs
     /// a session of the network until either side closes it.
+    ///
+    /// Pass the same `networks` for every network of the router and of the
+    /// routers merged into it; a router nested under a prefix gets its own,
+    /// and answers `{prefix}/openws/…` with endpoints under the prefix.
     #[must_use]
-    fn openws(self, path: &str, bindings: Bindings) -> Self;
-
-    /// Serves the spec viewer and try-it page at [`UI_PATH`] (`GET /openws/ui`).
-    /// Opt-in: it lets anyone who can reach the router read the spec and send
-    /// frames from a browser, which a production app may not want.
-    #[must_use]
-    fn openws_ui(self) -> Self;
+    fn openws(self, path: &str, bindings: Bindings, networks: &Networks) -> Self;
 }
 
 impl<S> RouterExt for Router<S>
 where
     S: Clone + Send + Sync + 'static,
 {
-    fn openws(self, path: &str, bindings: Bindings) -> Self {
-        let mounted = MountedNetwork::new(path, &bindings);
+    fn openws(self, path: &str, bindings: Bindings, networks: &Networks) -> Self {
+        networks.mount(path, &bindings);
         let upgrade = move |upgrade: WebSocketUpgrade, request: Request| {
             socket::upgrade(bindings.clone(), upgrade, request)
         };
         self.route(path, get(upgrade))
-            .layer(axum::middleware::from_fn(move |request, next| {
-                discovery::serve_spec(mounted.clone(), request, next)
-            }))
-    }
-
-    fn openws_ui(self) -> Self {
-        let page = || async {
-            (
-                [(header::CONTENT_TYPE, viewer::CONTENT_TYPE)],
-                viewer::page(),
-            )
-        };
-        self.route(UI_PATH, get(page))
+            .route(endpoints::ROUTE, endpoints::route(networks.clone()))
     }
 }
 

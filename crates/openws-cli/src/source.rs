@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use std::str::FromStr;
 use std::time::Duration;
 
-use openws_core::{Document, SpecRegistry};
+use openws_core::{Document, Networks};
 
 use crate::Format;
 use crate::failure::Failure;
@@ -54,7 +54,7 @@ impl FromStr for Source {
 fn spec_url(rest: &str) -> String {
     let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
     if path.is_empty() {
-        format!("http://{authority}{}", SpecRegistry::PATH)
+        format!("http://{authority}{}", Networks::SPEC_PATH)
     } else {
         format!("http://{authority}/{path}")
     }

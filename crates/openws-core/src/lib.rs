@@ -3,6 +3,7 @@
 mod bind;
 mod contract;
 mod discovery;
+mod endpoints;
 mod handler;
 pub mod hub;
 pub mod management;
@@ -13,7 +14,8 @@ pub mod typed;
 pub mod viewer;
 
 pub use bind::{BindError, Bindings, BindingsBuilder, SenderScope};
-pub use discovery::{MountedNetwork, SpecRegistry};
+pub use discovery::{MountedNetwork, Networks};
+pub use endpoints::{EndpointRequest, EndpointResponse};
 pub use handler::{Handler, HandlerError};
 pub use hub::{Broadcast, Delivery, Hub, HubError};
 pub use network::{Message, Network, NetworkBuilder, Role, schema_for};

@@ -1,6 +1,6 @@
 //! The management endpoints (configurapi's management server, yoctopus'
-//! connection register), framework-free: adapters hand requests under
-//! [`PATH`] to [`respond`].
+//! connection register), answered through [`Networks::respond`](crate::Networks::respond)
+//! like every `/openws/` endpoint.
 //!
 //! - `GET /openws/connections`: every connection of the networks the token opens;
 //! - `POST /openws/connections/{id}/messages` with `{"messageName", "payload"}`:
@@ -10,39 +10,33 @@
 //! Every request needs `Authorization: Bearer <token>`, with the token given
 //! to [`BindingsBuilder::management`](crate::BindingsBuilder::management).
 
-use bytes::Bytes;
-use http::{HeaderMap, Method, Response, StatusCode, header};
+use http::{Method, StatusCode};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::Bindings;
 use crate::hub::Listing;
 use crate::runtime::{CloseFrame, ConnectRequest, ConnectionId, ErrorCode, FrameError, SendError};
+use crate::{Bindings, EndpointRequest, EndpointResponse};
 
-/// Where the management endpoints live, relative to the app's OpenWS prefix.
+/// Where the management endpoints live, below the app's prefix.
 pub const PATH: &str = "/openws/connections";
 
-/// A management request as an adapter hands it over.
-#[derive(Debug)]
-pub struct ManagementRequest<'a> {
-    /// The HTTP method.
-    pub method: &'a Method,
-    /// The path after [`PATH`]: `""`, `"/{id}"` or `"/{id}/messages"`.
-    pub rest: &'a str,
-    /// The raw query string.
-    pub query: Option<&'a str>,
-    /// The request headers.
-    pub headers: &'a HeaderMap,
-    /// The request body.
-    pub body: &'a [u8],
+/// The route of [`PATH`] below `/openws/`.
+const ROUTE: &str = "connections";
+
+/// Whether `route` (the path after `{prefix}/openws/`) is a management endpoint.
+pub(crate) fn owns(route: &str) -> bool {
+    route
+        .strip_prefix(ROUTE)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
 /// Answers a management request for the networks in `mounted`; `None` when
 /// none of them has the management endpoints on (the path is not served).
-pub async fn respond<'b>(
+pub(crate) async fn respond<'b>(
     mounted: impl IntoIterator<Item = &'b Bindings>,
-    request: ManagementRequest<'_>,
-) -> Option<Response<Bytes>> {
+    request: &EndpointRequest,
+) -> Option<EndpointResponse> {
     let managed: Vec<&Bindings> = mounted
         .into_iter()
         .filter(|b| b.management_token().is_some())
@@ -64,15 +58,16 @@ pub async fn respond<'b>(
             "a valid management bearer token is required",
         ));
     }
-    let segments: Vec<&str> = request.rest.trim_matches('/').split('/').collect();
-    Some(match (request.method, segments.as_slice()) {
+    let rest = &request.route[ROUTE.len()..];
+    let segments: Vec<&str> = rest.trim_matches('/').split('/').collect();
+    Some(match (&request.method, segments.as_slice()) {
         (&Method::GET, [""]) => list(&opened).await,
         (&Method::POST, [id, "messages"]) => match id.parse() {
-            Ok(id) => push(&opened, id, request.body).await,
+            Ok(id) => push(&opened, id, &request.body).await,
             Err(e) => error(StatusCode::BAD_REQUEST, &e.to_string()),
         },
         (&Method::DELETE, [id]) => match id.parse() {
-            Ok(id) => close(&opened, id, request.query),
+            Ok(id) => close(&opened, id, request.query.as_deref()),
             Err(e) => error(StatusCode::BAD_REQUEST, &e.to_string()),
         },
         (_, [""] | [_, "messages"] | [_]) => {
@@ -82,7 +77,7 @@ pub async fn respond<'b>(
     })
 }
 
-async fn list(networks: &[&Bindings]) -> Response<Bytes> {
+async fn list(networks: &[&Bindings]) -> EndpointResponse {
     let mut all = Listing::default();
     for bindings in networks {
         match bindings.hub().list(None).await {
@@ -105,7 +100,7 @@ struct Push {
     payload: Value,
 }
 
-async fn push(networks: &[&Bindings], id: ConnectionId, body: &[u8]) -> Response<Bytes> {
+async fn push(networks: &[&Bindings], id: ConnectionId, body: &[u8]) -> EndpointResponse {
     let push: Push = match serde_json::from_slice(body) {
         Ok(push) => push,
         Err(e) => {
@@ -143,7 +138,7 @@ async fn push(networks: &[&Bindings], id: ConnectionId, body: &[u8]) -> Response
     error(StatusCode::NOT_FOUND, &format!("no connection `{id}`"))
 }
 
-fn close(networks: &[&Bindings], id: ConnectionId, query: Option<&str>) -> Response<Bytes> {
+fn close(networks: &[&Bindings], id: ConnectionId, query: Option<&str>) -> EndpointResponse {
     let mut code = CloseFrame::NORMAL;
     let mut reason = String::new();
     for (key, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
@@ -176,16 +171,10 @@ fn is_sendable_close_code(code: u16) -> bool {
     matches!(code, 1000..=1003 | 1007..=1014 | 3000..=4999)
 }
 
-fn error(status: StatusCode, message: &str) -> Response<Bytes> {
-    json_response(status, &json!({ "error": { "message": message } }))
+fn error(status: StatusCode, message: &str) -> EndpointResponse {
+    EndpointResponse::json(status, &json!({ "error": { "message": message } }))
 }
 
-fn json_response(status: StatusCode, body: &Value) -> Response<Bytes> {
-    let mut response = Response::new(Bytes::from(body.to_string()));
-    *response.status_mut() = status;
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        http::HeaderValue::from_static("application/json"),
-    );
-    response
+fn json_response(status: StatusCode, body: &Value) -> EndpointResponse {
+    EndpointResponse::json(status, body)
 }

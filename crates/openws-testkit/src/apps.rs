@@ -221,7 +221,7 @@ pub fn probe(path: &'static str, rule: RoleRule, state: Arc<ProbeState>) -> Moun
 }
 
 /// How many frames may wait for one relay connection.
-pub const RELAY_QUEUE: usize = 16;
+pub const RELAY_QUEUE: usize = 64;
 
 /// A relay network at `path`: every connection is a `user`, and a `shout`
 /// reaches every other connection as `heard` through the hub. Queues are

@@ -1,4 +1,4 @@
-//! A minimal HTTP/1.1 GET over a plain TCP socket, for the spec endpoint.
+//! A minimal HTTP/1.1 client over a plain TCP socket, for the app-level endpoints.
 
 use std::net::SocketAddr;
 
@@ -7,20 +7,55 @@ use tokio::net::TcpStream;
 
 use crate::client::TIMEOUT;
 
-/// A response: status code and body.
+/// A response: status code, headers and body.
 #[derive(Debug)]
 pub struct Response {
     /// The HTTP status.
     pub status: u16,
+    /// The header lines, names lower-cased.
+    pub headers: Vec<(String, String)>,
     /// The body, as text.
     pub body: String,
 }
 
-/// `GET path` on `addr`, with `Connection: close`; bounded by [`TIMEOUT`].
+impl Response {
+    /// The first value of header `name` (lower case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// `GET path` on `addr`; see [`request`].
 pub async fn get(addr: SocketAddr, path: &str) -> Response {
+    request(addr, "GET", path, "").await
+}
+
+/// `method path` on `addr` with `body` and `Connection: close`; bounded by [`TIMEOUT`].
+pub async fn request(addr: SocketAddr, method: &str, path: &str, body: &str) -> Response {
+    request_with(addr, method, path, &[], body).await
+}
+
+/// [`request`] with extra request headers.
+pub async fn request_with(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Response {
+    let extra: String = headers
+        .iter()
+        .map(|(name, value)| format!("{name}: {value}\r\n"))
+        .collect();
     let exchange = async {
         let mut stream = TcpStream::connect(addr).await.expect("connect");
-        let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+        let request = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
         stream.write_all(request.as_bytes()).await.expect("write");
         let mut raw = Vec::new();
         stream.read_to_end(&mut raw).await.expect("read");
@@ -36,15 +71,25 @@ pub async fn get(addr: SocketAddr, path: &str) -> Response {
         .nth(1)
         .and_then(|s| s.parse().ok())
         .expect("status line");
-    let chunked = head
+    let headers: Vec<(String, String)> = head
         .lines()
-        .any(|l| l.eq_ignore_ascii_case("transfer-encoding: chunked"));
+        .skip(1)
+        .filter_map(|line| line.split_once(':'))
+        .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_owned()))
+        .collect();
+    let chunked = headers
+        .iter()
+        .any(|(name, value)| name == "transfer-encoding" && value.eq_ignore_ascii_case("chunked"));
     let body = if chunked {
         dechunk(body)
     } else {
         body.to_owned()
     };
-    Response { status, body }
+    Response {
+        status,
+        headers,
+        body,
+    }
 }
 
 fn dechunk(mut body: &str) -> String {

@@ -1,7 +1,8 @@
 //! One end-to-end conformance suite, generic over the adapter.
 //!
-//! An adapter implements [`Server`] (serve some networks on a free loopback
-//! port) and runs every case with one line in its tests:
+//! An adapter implements [`Server`] (serve a [`Layout`] of networks on a free
+//! loopback port, composed the framework's way) and runs every case with one
+//! line in its tests:
 //!
 //! ```ignore
 //! openws_testkit::conformance_suite!(my_adapter_tests::MyServer);
@@ -15,11 +16,17 @@ pub mod cases;
 pub mod client;
 pub mod generated;
 pub mod http_get;
+mod layout;
 
 use std::future::Future;
 use std::net::SocketAddr;
 
 use openws::Bindings;
+
+pub use layout::{
+    FALLBACK_BODY, Fallback, Group, LAYER_HEADER, LAYER_VALUE, Layout, NETWORKS_ROUTE,
+    network_names,
+};
 
 /// A network to mount at a path.
 #[derive(Debug, Clone)]
@@ -32,9 +39,13 @@ pub struct Mount {
 
 /// An adapter under test: serves networks on `127.0.0.1` at a free port.
 pub trait Server {
-    /// Starts an app with every mount (and the spec endpoint) and returns
-    /// once it accepts connections.
-    fn start(mounts: Vec<Mount>) -> impl Future<Output = RunningServer> + Send;
+    /// Starts an app laid out as `layout` and returns once it accepts connections.
+    fn serve(layout: Layout) -> impl Future<Output = RunningServer> + Send;
+
+    /// Starts an app serving `mounts` at its root.
+    fn start(mounts: Vec<Mount>) -> impl Future<Output = RunningServer> + Send {
+        Self::serve(Layout::root(mounts))
+    }
 }
 
 /// A server started for one test; it stops when dropped.
@@ -81,9 +92,18 @@ macro_rules! conformance_suite {
             chat_users_cannot_impersonate_each_other,
             chat_rooms_and_user_ids_are_freed_on_leave,
             a_client_that_stops_reading_is_dropped,
+            management_needs_its_token,
+            management_lists_pushes_and_closes,
             oversized_frame_closes_with_1009,
             spec_endpoint_lists_every_network,
             client_requests_are_correlated,
+            spec_survives_fallback_added_after,
+            spec_survives_fallback_added_before,
+            nested_networks_list_full_paths,
+            merged_routers_list_every_network,
+            layers_and_state_see_the_networks,
+            independent_apps_list_only_their_own,
+            endpoints_own_their_paths,
         );
     };
     (@cases $server:ty; $($case:ident),* $(,)?) => {

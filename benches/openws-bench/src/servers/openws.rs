@@ -74,9 +74,10 @@ pub(crate) fn bench_bindings() -> Result<Bindings, BindError> {
 /// openws-rs on axum.
 pub(crate) fn serve_axum(addr: SocketAddr) -> Result<(), Error> {
     use openws::axum::RouterExt;
+    let networks = openws::Networks::new();
     let app = axum::Router::new()
-        .openws("/chat", chat_bindings())
-        .openws("/bench", bench_bindings()?);
+        .openws("/chat", chat_bindings(), &networks)
+        .openws("/bench", bench_bindings()?, &networks);
     tokio_runtime()?.block_on(async {
         let listener = listen(addr)?;
         announce(listener.local_addr()?);
@@ -90,13 +91,14 @@ pub(crate) fn serve_actix(addr: SocketAddr) -> Result<(), Error> {
     use actix_web::{App, HttpServer};
     let chat = chat_bindings();
     let bench = bench_bindings()?;
+    let networks = openws::Networks::new();
     actix_web::rt::System::new().block_on(async move {
         let listener = listen(addr)?.into_std()?;
         announce(listener.local_addr()?);
         HttpServer::new(move || {
             App::new()
-                .configure(openws::actix::network("/chat", chat.clone()))
-                .configure(openws::actix::network("/bench", bench.clone()))
+                .configure(openws::actix::network("/chat", chat.clone(), &networks))
+                .configure(openws::actix::network("/bench", bench.clone(), &networks))
         })
         .listen(listener)?
         .run()
@@ -108,12 +110,10 @@ pub(crate) fn serve_actix(addr: SocketAddr) -> Result<(), Error> {
 /// openws-rs on warp.
 pub(crate) fn serve_warp(addr: SocketAddr) -> Result<(), Error> {
     use warp::Filter;
-    let specs = openws::warp::Specs::default();
-    let routes = openws::warp::network("/chat", chat_bindings(), &specs).or(openws::warp::network(
-        "/bench",
-        bench_bindings()?,
-        &specs,
-    ));
+    let networks = openws::Networks::new();
+    let routes = openws::warp::network("/chat", chat_bindings(), &networks).or(
+        openws::warp::network("/bench", bench_bindings()?, &networks),
+    );
     tokio_runtime()?.block_on(async {
         let listener = listen(addr)?;
         announce(listener.local_addr()?);

@@ -63,7 +63,7 @@ impl ChatServer {
             .expect("bind a free port");
         let addr = listener.local_addr().expect("local address");
         let chat = openws_testkit::apps::chat();
-        let app = Router::new().openws(chat.path, chat.bindings);
+        let app = Router::new().openws(chat.path, chat.bindings, &openws_core::Networks::new());
         runtime.spawn(async move { axum::serve(listener, app).await });
         Self {
             addr,

@@ -4,9 +4,11 @@
 mod backpressure;
 mod chat;
 mod client;
+mod discovery;
 mod errors;
 mod handshake;
 mod lifecycle;
+mod management;
 mod rooms;
 mod spec;
 
@@ -16,6 +18,12 @@ pub use chat::{
     peer_handles_work_from_other_connections,
 };
 pub use client::client_requests_are_correlated;
+pub use discovery::{
+    endpoints_own_their_paths, independent_apps_list_only_their_own,
+    layers_and_state_see_the_networks, merged_routers_list_every_network,
+    nested_networks_list_full_paths, spec_survives_fallback_added_after,
+    spec_survives_fallback_added_before,
+};
 pub use errors::{
     every_error_code_leaves_connection_usable, from_list_is_enforced, handler_panic_is_isolated,
     invalid_payload_details, outbound_payload_is_validated, replies_carry_request_id,
@@ -29,6 +37,7 @@ pub use lifecycle::{
     close_hook_runs_once_when_client_closes, kick_with_reason_arrives_after_queued_frames,
     oversized_frame_closes_with_1009,
 };
+pub use management::{management_lists_pushes_and_closes, management_needs_its_token};
 pub use rooms::{
     chat_rooms_and_user_ids_are_freed_on_leave, chat_users_cannot_impersonate_each_other,
 };

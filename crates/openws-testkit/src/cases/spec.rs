@@ -13,18 +13,10 @@ use crate::http_get;
 /// The official OpenWS document schema (the copy `openws-core` embeds).
 const OFFICIAL_SCHEMA: &str = include_str!("../../../openws-core/src/spec/openws-spec-schema.json");
 
-/// The spec lists every mounted network with its endpoint, valid against the
-/// official schema; both networks serve traffic at once.
-pub async fn spec_endpoint_lists_every_network<S: Server>() {
-    let server = S::start(vec![
-        apps::chat(),
-        apps::probe("/probe", RoleRule::Fixed, Arc::default()),
-    ])
-    .await;
-    let response = http_get::get(server.addr, "/openws/spec.json").await;
-    assert_eq!(response.status, 200, "{}", response.body);
-    let spec: Value = serde_json::from_str(&response.body).expect("spec is JSON");
-
+/// Parses a served spec and checks it against the official schema and
+/// openws-core's own rules; panics with the violations otherwise.
+pub(crate) fn valid_spec(body: &str) -> Value {
+    let spec: Value = serde_json::from_str(body).expect("spec is JSON");
     let schema: Value = serde_json::from_str(OFFICIAL_SCHEMA).unwrap();
     let validator = jsonschema::draft7::new(&schema).unwrap();
     let violations: Vec<String> = validator
@@ -35,6 +27,21 @@ pub async fn spec_endpoint_lists_every_network<S: Server>() {
         violations.is_empty(),
         "spec violates the official schema: {violations:?}"
     );
+    Document::from_value(spec.clone()).expect("spec passes openws-core's checks");
+    spec
+}
+
+/// The spec lists every mounted network with its endpoint, valid against the
+/// official schema; both networks serve traffic at once.
+pub async fn spec_endpoint_lists_every_network<S: Server>() {
+    let server = S::start(vec![
+        apps::chat(),
+        apps::probe("/probe", RoleRule::Fixed, Arc::default()),
+    ])
+    .await;
+    let response = http_get::get(server.addr, "/openws/spec.json").await;
+    assert_eq!(response.status, 200, "{}", response.body);
+    let spec = valid_spec(&response.body);
     let document = Document::from_value(spec.clone()).expect("spec passes openws-core's checks");
 
     assert_eq!(document.openws, "0.0.2");
