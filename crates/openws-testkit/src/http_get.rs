@@ -18,9 +18,18 @@ pub struct Response {
 
 /// `GET path` on `addr`, with `Connection: close`; bounded by [`TIMEOUT`].
 pub async fn get(addr: SocketAddr, path: &str) -> Response {
+    get_with_headers(addr, path, &[]).await
+}
+
+/// [`get`] with extra request headers.
+pub async fn get_with_headers(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> Response {
     let exchange = async {
         let mut stream = TcpStream::connect(addr).await.expect("connect");
-        let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+        let mut request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+        for (name, value) in headers {
+            request.push_str(&format!("{name}: {value}\r\n"));
+        }
+        request.push_str("\r\n");
         stream.write_all(request.as_bytes()).await.expect("write");
         let mut raw = Vec::new();
         stream.read_to_end(&mut raw).await.expect("read");

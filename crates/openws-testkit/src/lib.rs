@@ -14,6 +14,7 @@ pub mod apps;
 pub mod cases;
 pub mod client;
 pub mod http_get;
+pub mod raw;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -79,6 +80,12 @@ macro_rules! conformance_suite {
             close_hook_runs_once_when_server_closes,
             oversized_frame_closes_with_1009,
             spec_endpoint_lists_every_network,
+            spec_ignores_forwarding_headers,
+            unusable_ids_are_refused,
+            huge_frame_header_closes_with_1009,
+            framing_violations_close_with_rfc_codes,
+            malformed_handshakes_are_refused,
+            half_open_handshake_is_closed,
         );
     };
     (@cases $server:ty; $($case:ident),* $(,)?) => {

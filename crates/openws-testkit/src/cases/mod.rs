@@ -3,6 +3,7 @@
 
 mod chat;
 mod errors;
+mod framing;
 mod handshake;
 mod lifecycle;
 mod spec;
@@ -14,6 +15,11 @@ pub use chat::{
 pub use errors::{
     every_error_code_leaves_connection_usable, from_list_is_enforced, handler_panic_is_isolated,
     invalid_payload_details, outbound_payload_is_validated, replies_carry_request_id,
+    unusable_ids_are_refused,
+};
+pub use framing::{
+    framing_violations_close_with_rfc_codes, half_open_handshake_is_closed,
+    huge_frame_header_closes_with_1009, malformed_handshakes_are_refused,
 };
 pub use handshake::{
     connect_hook_admits_portal_with_token, connect_hook_refuses_bad_token_with_401,
@@ -24,4 +30,4 @@ pub use lifecycle::{
     close_hook_runs_once_when_client_closes, close_hook_runs_once_when_server_closes,
     oversized_frame_closes_with_1009,
 };
-pub use spec::spec_endpoint_lists_every_network;
+pub use spec::{spec_endpoint_lists_every_network, spec_ignores_forwarding_headers};
