@@ -2,6 +2,7 @@
 
 mod bind;
 mod discovery;
+mod handshake;
 mod network;
 pub mod runtime;
 pub mod spec;
@@ -11,6 +12,7 @@ pub use bind::{
     BindError, Bindings, BindingsBuilder, Handler, HandlerError, SenderScope, SessionConfig,
 };
 pub use discovery::{MountedNetwork, SpecRegistry};
+pub use handshake::check_upgrade;
 pub use network::{Message, Network, NetworkBuilder, Role, schema_for};
 pub use runtime::{
     Admission, CloseFrame, ConnectRequest, ConnectionId, Ctx, ErrorCode, FrameError, Inbound,
