@@ -1,6 +1,9 @@
 #![doc = include_str!("../README.md")]
 
+mod serve;
 mod socket;
+
+pub use serve::serve;
 
 use std::sync::{Arc, Mutex, PoisonError};
 
