@@ -11,7 +11,7 @@
 use std::rc::Rc;
 
 use actix_web::guard::{Guard, GuardContext};
-use actix_web::http::Method;
+use actix_web::http::{Method, header};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use openws_core::{MountedNetwork, SpecRegistry};
 
@@ -57,6 +57,13 @@ async fn serve_spec(request: HttpRequest) -> HttpResponse {
             registry.add(MountedNetwork::clone(mounted));
         }
     }
-    let authority = request.connection_info().host().to_owned();
-    HttpResponse::Ok().json(registry.document(Some(&authority)))
+    // The Host header, as on every adapter: `connection_info` would trust
+    // `Forwarded` and `X-Forwarded-Host` from any client.
+    let authority = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|host| host.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| request.uri().authority().map(|a| a.to_string()));
+    HttpResponse::Ok().json(registry.document(authority.as_deref()))
 }

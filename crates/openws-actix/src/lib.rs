@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod discovery;
+mod guard;
 mod socket;
 
 use actix_web::{HttpRequest, web};
