@@ -204,6 +204,8 @@ pub(crate) fn is_valid_close_code(code: u16) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
 
     const MASK: [u8; 4] = [1, 2, 3, 4];
@@ -280,26 +282,53 @@ mod tests {
         assert!(matches!(verdict(&nested), Err((9, Violation::Protocol(_)))));
     }
 
-    #[test]
-    fn verdict_does_not_depend_on_chunking() {
-        let mut bytes = frame(0x01, 300);
-        bytes.extend(frame(0x89, 4));
-        bytes.extend(frame(0x80, 300));
-        bytes.extend(frame(0xc1, 1));
-        let whole = verdict(&bytes);
-        for chunk in [1, 2, 3, 7, 100] {
+    /// A frame header with random flags, opcode, mask bit and length, then its payload.
+    fn random_frame() -> impl Strategy<Value = Vec<u8>> {
+        let opcode = prop::sample::select([0x0, 0x1, 0x2, 0x3, 0x8, 0x9, 0xa, 0xb].as_slice());
+        let len = prop_oneof![8 => 0u64..300, 1 => 300u64..70_000, 1 => any::<u64>()];
+        (
+            any::<bool>(),
+            prop::bool::weighted(0.1),
+            opcode,
+            prop::bool::weighted(0.95),
+            len,
+        )
+            .prop_map(|(fin, rsv, opcode, masked, len)| {
+                let first = (u8::from(fin) << 7) | (u8::from(rsv) << 6) | opcode;
+                let mut bytes = frame(first, len);
+                if !masked {
+                    bytes[1] &= 0x7f;
+                }
+                bytes
+            })
+    }
+
+    proptest! {
+        /// However the bytes are cut into chunks, the scanner reaches the same
+        /// verdict, reported from the same header; it never panics.
+        #[test]
+        fn chunking_never_changes_the_verdict(
+            frames in prop::collection::vec(random_frame(), 1..6),
+            cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..6),
+        ) {
+            let bytes = frames.concat();
+            let whole = Scanner::new(1024).feed(&bytes);
+            let mut cuts: Vec<usize> = cuts.iter().map(|cut| cut.index(bytes.len() + 1)).collect();
+            cuts.extend([0, bytes.len()]);
+            cuts.sort_unstable();
             let mut scanner = Scanner::new(1024);
-            let mut offset = 0;
-            let split = bytes.chunks(chunk).find_map(|part| {
-                let result = scanner.feed(part).err().map(|(at, v)| (offset + at, v));
-                offset += part.len();
-                result
+            let chunked = cuts.windows(2).find_map(|pair| {
+                let result = scanner.feed(&bytes[pair[0]..pair[1]]);
+                result.err().map(|(at, violation)| (pair[0] + at, violation))
             });
-            // A header split across chunks is reported from the chunk it ends in.
-            let (at, violation) = split.expect("violation");
-            let (whole_at, whole_violation) = whole.expect_err("violation");
-            assert_eq!(violation, whole_violation);
-            assert!(whole_at <= at && at < whole_at + 14, "{chunk}");
+            match (whole, chunked) {
+                (Ok(()), None) => {}
+                (Err((whole_at, expected)), Some((at, violation))) => {
+                    prop_assert_eq!(violation, expected);
+                    prop_assert!(whole_at <= at && at < whole_at + 14);
+                }
+                (whole, chunked) => prop_assert!(false, "{:?} vs {:?}", whole, chunked),
+            }
         }
     }
 

@@ -26,6 +26,9 @@ async fn assert_serves_chat(addr: SocketAddr) {
     assert_eq!(client.expect_message("joinedRoom").await["roomId"], room);
 }
 
+/// Frames a case sends, in order.
+type Sent = Vec<(Frame, Vec<u8>)>;
+
 fn create_room() -> Vec<u8> {
     apps::frame(
         "client",
@@ -64,7 +67,7 @@ pub async fn huge_frame_header_closes_with_1009<S: Server>() {
 pub async fn framing_violations_close_with_rfc_codes<S: Server>() {
     let server = S::start(vec![apps::chat()]).await;
     let invalid_utf8: &[u8] = &[b'"', 0xff, 0xfe, b'"'];
-    let cases: Vec<(&str, Vec<(Frame, Vec<u8>)>, u16)> = vec![
+    let cases: Vec<(&str, Sent, u16)> = vec![
         (
             "invalid UTF-8",
             vec![(Frame::new(TEXT), invalid_utf8.to_vec())],
