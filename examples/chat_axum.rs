@@ -24,10 +24,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let app = Router::new().openws("/chat", bindings, &networks);
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     server::announce(listener.local_addr()?);
-    axum::serve(listener, app)
+    // Like `axum::serve`, plus a header-read timeout for half-sent requests.
+    openws::axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })
-        .await?;
+        .await;
     Ok(())
 }

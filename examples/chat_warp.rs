@@ -21,12 +21,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let routes = openws_warp::network("/chat", bindings, &networks);
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     server::announce(listener.local_addr()?);
-    warp::serve(routes)
-        .incoming(listener)
-        .graceful(async {
+    // Like `warp::serve`, plus a header-read timeout for half-sent requests.
+    openws_warp::serve(listener, routes)
+        .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })
-        .run()
         .await;
     Ok(())
 }

@@ -56,7 +56,9 @@ async fn endpoint_request(
     endpoint.query = Some(request.query_string())
         .filter(|query| !query.is_empty())
         .map(str::to_owned);
-    endpoint.authority = Some(request.connection_info().host().to_owned());
+    // The Host header (or the URI's authority), as on every adapter:
+    // `connection_info` would trust `Forwarded` and `X-Forwarded-Host` from any client.
+    endpoint.authority = request.uri().authority().map(ToString::to_string);
     endpoint.headers = http1::headers(request);
     let mut bytes = web::BytesMut::new();
     while let Some(chunk) = body.next().await {

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod endpoints;
+mod guard;
 mod http1;
 mod socket;
 

@@ -1,10 +1,18 @@
 //! Upgrade and frame pump: an actix-ws session plugged into a core session.
 
+use std::io;
+use std::pin::Pin;
+use std::rc::Rc;
+
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, dev, web};
 use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, ProtocolError};
-use futures_util::{SinkExt, StreamExt, stream};
-use openws_core::{Admission, Bindings, ConnectRequest, Inbound, Outgoing, serve_connection};
+use futures_util::{SinkExt, Stream, StreamExt, stream};
+use openws_core::{
+    Admission, Bindings, CloseFrame, ConnectRequest, Inbound, Outgoing, Rejection, serve_connection,
+};
+
+use crate::guard::{FrameGuard, Verdict, Violation, is_valid_close_code};
 
 /// Checks the handshake, runs the network's connect rule, then upgrades (or answers the refusal).
 pub(crate) async fn upgrade(
@@ -12,29 +20,54 @@ pub(crate) async fn upgrade(
     request: HttpRequest,
     body: web::Payload,
 ) -> HttpResponse {
+    let connect = connect_request(&request);
+    // actix-ws also accepts versions 7 and 8, and any key.
+    if let Err(rejection) = openws_core::check_upgrade(connect.headers()) {
+        return refuse(&rejection);
+    }
+    let limit = bindings.config().max_frame_bytes;
+    let verdict = Verdict::default();
+    let body = match guarded(&request, body, limit, Rc::clone(&verdict)) {
+        Ok(body) => body,
+        Err(error) => return error.error_response(),
+    };
     let (response, session, stream) = match actix_ws::handle(&request, body) {
         Ok(upgrade) => upgrade,
         Err(error) => return error.error_response(),
     };
-    match bindings.admit(connect_request(&request)).await {
+    match bindings.admit(connect).await {
         Ok(admission) => {
-            let limit = bindings.config().max_frame_bytes;
             let stream = stream
                 .max_frame_size(limit)
                 .aggregate_continuations()
                 .max_continuation_size(limit);
-            actix_web::rt::spawn(run(session, stream, bindings, admission));
+            actix_web::rt::spawn(run(session, stream, verdict, bindings, admission));
             response
         }
-        Err(rejection) => {
-            let status = StatusCode::from_u16(rejection.status().as_u16())
-                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            HttpResponse::build(status).body(rejection.message().to_owned())
-        }
+        Err(rejection) => refuse(&rejection),
     }
 }
 
-/// The request as core sees it.
+fn refuse(rejection: &Rejection) -> HttpResponse {
+    let status = StatusCode::from_u16(rejection.status().as_u16())
+        .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    HttpResponse::build(status).body(rejection.message().to_owned())
+}
+
+/// `body` behind a [`FrameGuard`] (see `guard.rs` for why), as actix-ws takes it.
+fn guarded(
+    request: &HttpRequest,
+    body: web::Payload,
+    limit: usize,
+    verdict: Verdict,
+) -> Result<web::Payload, actix_web::Error> {
+    let mut payload = dev::Payload::from(
+        Box::pin(FrameGuard::new(body, limit, verdict)) as Pin<Box<dyn Stream<Item = _>>>
+    );
+    web::Payload::from_request(request, &mut payload).into_inner()
+}
+
+/// The request as core sees it (headers converted by `http1`).
 fn connect_request(request: &HttpRequest) -> ConnectRequest {
     let uri = request.uri().to_string().parse().unwrap_or_default();
     ConnectRequest::new(uri, crate::http1::headers(request)).with_remote_addr(request.peer_addr())
@@ -43,16 +76,22 @@ fn connect_request(request: &HttpRequest) -> ConnectRequest {
 async fn run(
     session: actix_ws::Session,
     stream: AggregatedMessageStream,
+    verdict: Verdict,
     bindings: Bindings,
     admission: Admission,
 ) {
     let (core_session, outbox) = bindings.session(admission);
     // actix-ws answers neither pings nor the closing handshake: the reader does.
     let inbound = stream::unfold(
-        (stream, session.clone()),
-        |(mut stream, mut session)| async {
+        (stream, session.clone(), verdict),
+        |(mut stream, mut session, verdict)| async {
             loop {
-                let inbound = match stream.next().await? {
+                let Some(message) = stream.next().await else {
+                    // The guard ends the payload at a violation: report it last.
+                    let violation = verdict.take()?;
+                    return Some((Ok(guard_close(violation)), (stream, session, verdict)));
+                };
+                let inbound = match message {
                     Ok(AggregatedMessage::Text(text)) => Ok(Inbound::Text(text)),
                     Ok(AggregatedMessage::Binary(data)) => Ok(Inbound::Binary(data.len())),
                     Ok(AggregatedMessage::Ping(data)) => {
@@ -60,14 +99,18 @@ async fn run(
                         continue;
                     }
                     Ok(AggregatedMessage::Pong(_)) => continue,
+                    Ok(AggregatedMessage::Close(Some(reason)))
+                        if !is_valid_close_code(reason.code.into()) =>
+                    {
+                        Ok(protocol_error("invalid close code"))
+                    }
                     Ok(AggregatedMessage::Close(reason)) => {
                         let _ = session.clone().close(reason).await;
                         Ok(Inbound::Close)
                     }
-                    Err(error) if is_too_big(&error) => Ok(Inbound::TooBig),
-                    Err(error) => Err(error),
+                    Err(error) => read_error(error),
                 };
-                return Some((inbound, (stream, session)));
+                return Some((inbound, (stream, session, verdict)));
             }
         },
     );
@@ -88,13 +131,30 @@ async fn run(
     serve_connection(core_session, outbox, inbound, outbound).await;
 }
 
-/// Whether actix-ws refused a frame, or a fragmented message, for exceeding the configured size.
-fn is_too_big(error: &ProtocolError) -> bool {
+fn guard_close<T>(violation: Violation) -> Inbound<T> {
+    match violation {
+        Violation::TooBig => Inbound::TooBig,
+        Violation::Protocol(reason) => protocol_error(reason),
+    }
+}
+
+fn protocol_error<T>(reason: impl Into<String>) -> Inbound<T> {
+    Inbound::Violation(CloseFrame::new(CloseFrame::PROTOCOL_ERROR, reason))
+}
+
+/// What the pump makes of an actix-ws error: a size or protocol violation to
+/// close with, or (an I/O error) a socket that failed.
+fn read_error<T>(error: ProtocolError) -> Result<Inbound<T>, ProtocolError> {
     // actix-ws reports an oversized fragmented message only by this message.
     const CONTINUATION_TOO_BIG: &str = "Exceeded maximum continuation size";
-    match error {
-        ProtocolError::Overflow => true,
-        ProtocolError::Io(error) => error.to_string() == CONTINUATION_TOO_BIG,
-        _ => false,
+    match &error {
+        ProtocolError::Overflow => Ok(Inbound::TooBig),
+        // actix-ws's only `InvalidData`: a text message that is not UTF-8.
+        ProtocolError::Io(io) if io.kind() == io::ErrorKind::InvalidData => Ok(Inbound::Violation(
+            CloseFrame::new(CloseFrame::INVALID_DATA, "text is not valid UTF-8"),
+        )),
+        ProtocolError::Io(io) if io.to_string() == CONTINUATION_TOO_BIG => Ok(Inbound::TooBig),
+        ProtocolError::Io(_) => Err(error),
+        violation => Ok(protocol_error(violation.to_string())),
     }
 }

@@ -6,7 +6,9 @@ use axum::extract::ws::{self, Message, Utf8Bytes, WebSocket};
 use axum::extract::{ConnectInfo, Request, WebSocketUpgrade};
 use axum::response::{IntoResponse, Response};
 use futures_util::{SinkExt, StreamExt};
-use openws_core::{Admission, Bindings, ConnectRequest, Inbound, Outgoing, serve_connection};
+use openws_core::{
+    Admission, Bindings, ConnectRequest, Inbound, Outgoing, Rejection, serve_connection,
+};
 
 /// Runs the network's connect rule, then upgrades (or answers the refusal).
 pub(crate) async fn upgrade(
@@ -19,6 +21,9 @@ pub(crate) async fn upgrade(
         .get::<ConnectInfo<std::net::SocketAddr>>()
         .map(|info| info.0);
     let (parts, _body) = request.into_parts();
+    if let Err(rejection) = openws_core::check_upgrade(&parts.headers) {
+        return refuse(rejection);
+    }
     let connect = ConnectRequest::new(parts.uri, parts.headers).with_remote_addr(remote);
     match bindings.admit(connect).await {
         Ok(admission) => {
@@ -28,8 +33,12 @@ pub(crate) async fn upgrade(
                 .max_frame_size(limit)
                 .on_upgrade(move |socket| run(socket, bindings, admission))
         }
-        Err(rejection) => (rejection.status(), rejection.message().to_owned()).into_response(),
+        Err(rejection) => refuse(rejection),
     }
+}
+
+fn refuse(rejection: Rejection) -> Response {
+    (rejection.status(), rejection.message().to_owned()).into_response()
 }
 
 async fn run(socket: WebSocket, bindings: Bindings, admission: Admission) {
@@ -41,8 +50,7 @@ async fn run(socket: WebSocket, bindings: Bindings, admission: Admission) {
             Ok(Message::Binary(data)) => Some(Ok(Inbound::Binary(data.len()))),
             Ok(Message::Close(_)) => Some(Ok(Inbound::Close)),
             Ok(Message::Ping(_) | Message::Pong(_)) => None,
-            Err(error) if is_too_big(&error) => Some(Ok(Inbound::TooBig)),
-            Err(error) => Some(Err(error)),
+            Err(error) => Some(openws_hyper::read_error(error)),
         })
     });
     let outbound = sink.with(|outgoing: Outgoing| {
@@ -60,11 +68,4 @@ async fn run(socket: WebSocket, bindings: Bindings, admission: Admission) {
         })
     });
     serve_connection(session, outbox, inbound, outbound).await;
-}
-
-/// Whether axum refused a frame for exceeding the configured size.
-fn is_too_big(error: &axum::Error) -> bool {
-    std::error::Error::source(error)
-        .and_then(|source| source.downcast_ref::<tungstenite::Error>())
-        .is_some_and(|error| matches!(error, tungstenite::Error::Capacity(_)))
 }

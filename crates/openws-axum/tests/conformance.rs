@@ -58,14 +58,11 @@ impl Server for Axum {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await
-                .unwrap();
-        });
+        tokio::spawn(
+            openws_axum::serve(listener, app).with_graceful_shutdown(async {
+                let _ = stopped.await;
+            }),
+        );
         RunningServer::new(addr, stop)
     }
 }

@@ -5,6 +5,7 @@ mod contract;
 mod discovery;
 mod endpoints;
 mod handler;
+mod handshake;
 pub mod hub;
 pub mod management;
 mod network;
@@ -17,6 +18,7 @@ pub use bind::{BindError, Bindings, BindingsBuilder, SenderScope};
 pub use discovery::{MountedNetwork, Networks};
 pub use endpoints::{EndpointRequest, EndpointResponse};
 pub use handler::{Handler, HandlerError};
+pub use handshake::check_upgrade;
 pub use hub::{Broadcast, Delivery, Hub, HubError};
 pub use network::{Message, Network, NetworkBuilder, Role, schema_for};
 pub use runtime::{

@@ -33,6 +33,11 @@ pub async fn get(addr: SocketAddr, path: &str) -> Response {
     request(addr, "GET", path, "").await
 }
 
+/// [`get`] with extra request headers.
+pub async fn get_with_headers(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> Response {
+    request_with(addr, "GET", path, headers, "").await
+}
+
 /// `method path` on `addr` with `body` and `Connection: close`; bounded by [`TIMEOUT`].
 pub async fn request(addr: SocketAddr, method: &str, path: &str, body: &str) -> Response {
     request_with(addr, method, path, &[], body).await

@@ -17,6 +17,7 @@ pub mod client;
 pub mod generated;
 pub mod http_get;
 mod layout;
+pub mod raw;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -104,6 +105,12 @@ macro_rules! conformance_suite {
             layers_and_state_see_the_networks,
             independent_apps_list_only_their_own,
             endpoints_own_their_paths,
+            spec_ignores_forwarding_headers,
+            unusable_ids_are_refused,
+            huge_frame_header_closes_with_1009,
+            framing_violations_close_with_rfc_codes,
+            malformed_handshakes_are_refused,
+            half_open_handshake_is_closed,
         );
     };
     (@cases $server:ty; $($case:ident),* $(,)?) => {

@@ -1,7 +1,10 @@
 #![doc = include_str!("../README.md")]
 
 mod endpoints;
+mod serve;
 mod socket;
+
+pub use serve::serve;
 
 use std::sync::Arc;
 

@@ -5,8 +5,12 @@ use std::future::ready;
 use std::ops::Deref;
 
 use futures_util::{SinkExt, StreamExt};
-use openws_core::{Admission, Bindings, ConnectRequest, Inbound, Outgoing, serve_connection};
+use openws_core::{
+    Admission, Bindings, ConnectRequest, Inbound, Outgoing, Rejection, serve_connection,
+};
 use warp::Filter;
+
+use crate::serve::PeerAddr;
 use warp::filters::path::FullPath;
 use warp::filters::ws::{Message, WebSocket, Ws};
 use warp::reply::{Reply, Response};
@@ -19,28 +23,36 @@ pub(crate) fn connect_request()
         .and(query)
         .and(warp::header::headers_cloned())
         .and(warp::addr::remote())
-        .map(|path: FullPath, query: String, headers, remote| {
-            let uri = match query.as_str() {
-                "" => path.as_str().parse(),
-                query => format!("{}?{query}", path.as_str()).parse(),
-            };
-            ConnectRequest::new(uri.unwrap_or_default(), headers).with_remote_addr(remote)
-        })
+        .and(warp::ext::optional::<PeerAddr>())
+        .map(
+            |path: FullPath, query: String, headers, remote: Option<_>, peer: Option<PeerAddr>| {
+                let remote = remote.or(peer.map(|peer| peer.0));
+                let uri = match query.as_str() {
+                    "" => path.as_str().parse(),
+                    query => format!("{}?{query}", path.as_str()).parse(),
+                };
+                ConnectRequest::new(uri.unwrap_or_default(), headers).with_remote_addr(remote)
+            },
+        )
 }
 
 /// Runs the network's connect rule, then upgrades (or answers the refusal).
 ///
 /// `upgrade` is already sized to the network's frame limit.
 pub(crate) async fn upgrade(bindings: Bindings, upgrade: Ws, request: ConnectRequest) -> Response {
+    if let Err(rejection) = openws_core::check_upgrade(request.headers()) {
+        return refuse(rejection);
+    }
     match bindings.admit(request).await {
         Ok(admission) => upgrade
             .on_upgrade(move |socket| run(socket, bindings, admission))
             .into_response(),
-        Err(rejection) => {
-            warp::reply::with_status(rejection.message().to_owned(), rejection.status())
-                .into_response()
-        }
+        Err(rejection) => refuse(rejection),
     }
+}
+
+fn refuse(rejection: Rejection) -> Response {
+    warp::reply::with_status(rejection.message().to_owned(), rejection.status()).into_response()
 }
 
 /// A text message, read as `str` without a copy.
@@ -66,8 +78,7 @@ async fn run(socket: WebSocket, bindings: Bindings, admission: Admission) {
             Ok(message) if message.is_close() => Some(Ok(Inbound::Close)),
             // tungstenite answers pings itself.
             Ok(_) => None,
-            Err(error) if is_too_big(&error) => Some(Ok(Inbound::TooBig)),
-            Err(error) => Some(Err(error)),
+            Err(error) => Some(openws_hyper::read_error(error)),
         })
     });
     // The pump only needs to know that a write failed, not why.
@@ -81,11 +92,4 @@ async fn run(socket: WebSocket, bindings: Bindings, admission: Admission) {
         })
     });
     serve_connection(session, outbox, inbound, outbound).await;
-}
-
-/// Whether warp refused a frame for exceeding the configured size.
-fn is_too_big(error: &warp::Error) -> bool {
-    std::error::Error::source(error)
-        .and_then(|source| source.downcast_ref::<tungstenite::Error>())
-        .is_some_and(|error| matches!(error, tungstenite::Error::Capacity(_)))
 }

@@ -64,12 +64,9 @@ impl Server for Warp {
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(
-            warp::serve(routes)
-                .incoming(listener)
-                .graceful(async {
-                    let _ = stopped.await;
-                })
-                .run(),
+            openws_warp::serve(listener, routes).with_graceful_shutdown(async {
+                let _ = stopped.await;
+            }),
         );
         RunningServer::new(addr, stop)
     }

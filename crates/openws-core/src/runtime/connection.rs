@@ -117,7 +117,8 @@ impl<'de> Deserialize<'de> for ConnectionId {
 /// A WebSocket close code (RFC 6455) with its reason.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CloseFrame {
-    /// The close code: 1000 normal, 1001 going away, 1008 policy, 1009 too big, 1011 internal.
+    /// The close code: 1000 normal, 1001 going away, 1002 protocol error, 1007 invalid data,
+    /// 1008 policy, 1009 too big, 1011 internal.
     pub code: u16,
     /// A short reason for humans.
     pub reason: String,
@@ -128,6 +129,10 @@ impl CloseFrame {
     pub const NORMAL: u16 = 1000;
     /// 1001: the server is going away.
     pub const GOING_AWAY: u16 = 1001;
+    /// 1002: the peer broke the WebSocket protocol (RFC 6455 framing).
+    pub const PROTOCOL_ERROR: u16 = 1002;
+    /// 1007: a text message was not valid UTF-8.
+    pub const INVALID_DATA: u16 = 1007;
     /// 1008: the peer broke a policy (for instance it did not read its frames in time).
     pub const POLICY: u16 = 1008;
     /// 1009: a frame was larger than allowed.

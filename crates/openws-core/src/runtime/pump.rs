@@ -19,6 +19,9 @@ pub enum Inbound<T> {
     Binary(usize),
     /// A frame over the transport's own size limit was refused by the transport.
     TooBig,
+    /// The peer broke the WebSocket protocol (RFC 6455); the connection closes
+    /// with this frame (1002, or 1007 for text that is not UTF-8).
+    Violation(CloseFrame),
     /// The peer closed the connection.
     Close,
 }
@@ -39,7 +42,8 @@ enum End {
 ///
 /// Reads frames from `inbound` into the session one at a time (so a
 /// connection's messages are handled in order) while writing the outbox to
-/// `outbound`. A frame over the size limit closes the connection with 1009.
+/// `outbound`. A frame over the size limit closes the connection with 1009,
+/// a protocol violation with the adapter's close frame.
 ///
 /// A connection that is aborted (a slow consumer, [`Peer::abort`](crate::Peer::abort)),
 /// or that was closed with [`Peer::close`](crate::Peer::close) and does not
@@ -84,6 +88,7 @@ pub async fn serve_connection<T, E, In, Out>(
                         session.handle_binary().await;
                     }
                     Ok(Inbound::TooBig) => return End::Close(too_big(max_frame_bytes)),
+                    Ok(Inbound::Violation(frame)) => return End::Close(frame),
                     Ok(Inbound::Close) => return End::PeerGone,
                     Err(error) => {
                         session.error(&error);

@@ -161,10 +161,9 @@ pub(crate) fn parse_envelope(
         };
         (FrameError::new(ErrorCode::BadFrame, message), None)
     })?;
-    let id = match raw.id {
-        None => None,
-        Some(id) if is_string_or_number(id) => Some(id.to_owned()),
-        Some(_) => return Err((bad_frame("`id` must be a string or a number"), None)),
+    let id = match raw.id.map(request_id).transpose() {
+        Ok(id) => id,
+        Err(message) => return Err((bad_frame(message), None)),
     };
     let fail = |message: &str| Err((bad_frame(message), id.clone()));
     let Some(from_role) = raw.from_role.and_then(json_str) else {
@@ -267,12 +266,27 @@ fn json_str(raw: &RawValue) -> Option<Cow<'_, str>> {
     serde_json::from_str(text).ok()
 }
 
-fn is_string_or_number(raw: &RawValue) -> bool {
-    matches!(
-        raw.get().as_bytes().first(),
-        Some(b'"' | b'-' | b'0'..=b'9')
-    )
+/// The longest `id` accepted, in bytes of its JSON text (quotes and escapes included).
+pub(crate) const MAX_ID_BYTES: usize = 128;
+
+/// A usable request id: a string or number of at most [`MAX_ID_BYTES`] that
+/// the payload parser would read too (no number out of range, no lone surrogate).
+fn request_id(raw: &RawValue) -> Result<RequestId, &'static str> {
+    let text = raw.get();
+    if !matches!(text.as_bytes().first(), Some(b'"' | b'-' | b'0'..=b'9')) {
+        return Err("`id` must be a string or a number");
+    }
+    if text.len() > MAX_ID_BYTES {
+        return Err("`id` is longer than 128 bytes");
+    }
+    if serde_json::from_str::<Value>(text).is_err() {
+        return Err("`id` is unreadable (a number out of range, or a lone surrogate)");
+    }
+    Ok(raw.to_owned())
 }
+
+#[cfg(test)]
+mod fuzz;
 
 #[cfg(test)]
 mod tests {
@@ -329,6 +343,33 @@ mod tests {
             code_of(r#"{"fromRole":"c","messageName":"x","payload":{},"id":{}}"#),
             ErrorCode::BadFrame
         );
+    }
+
+    #[test]
+    fn refuses_ids_the_payload_parser_refuses() {
+        let with_id =
+            |id: &str| format!(r#"{{"fromRole":"c","messageName":"x","payload":{{}},"id":{id}}}"#);
+        let huge = "9".repeat(50_000);
+        let long = format!("\"{}\"", "i".repeat(MAX_ID_BYTES));
+        for id in [
+            "1e400",
+            "-1e400",
+            &huge,
+            r#""\ud800""#,
+            r#""\udc00x""#,
+            &long,
+        ] {
+            let (error, reply_to) = parse_envelope(&with_id(id)).err().expect("refused");
+            assert_eq!(error.code, ErrorCode::BadFrame, "{id:.20}");
+            assert!(reply_to.is_none());
+        }
+        let longest = format!("\"{}\"", "i".repeat(MAX_ID_BYTES - 2));
+        for id in ["1e300", "-0.5", r#""\ud83d\ude00""#, &longest] {
+            let Ok((_, reply_to)) = parse_envelope(&with_id(id)) else {
+                panic!("id {id} refused");
+            };
+            assert_eq!(reply_to.unwrap().get(), id);
+        }
     }
 
     #[test]

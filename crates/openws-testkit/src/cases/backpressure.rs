@@ -37,10 +37,12 @@ pub async fn a_client_that_stops_reading_is_dropped<S: Server>() {
             assert_eq!(n, expected, "shouts arrive in order");
             read.store(expected + 1, Ordering::Relaxed);
         }
+        // Kept open until the end: only the stalled client may leave.
+        reader
     });
     let padding = "x".repeat(SHOUT_BYTES);
     for n in 0..SHOUTS {
-        // As fast as a reading client keeps up: never more than half its queue ahead.
+        // As fast as a reading client keeps up: a few frames ahead of it at most.
         let ahead = RELAY_QUEUE / 8;
         wait_until(
             || progress.load(Ordering::Relaxed) + ahead >= n,
@@ -52,9 +54,9 @@ pub async fn a_client_that_stops_reading_is_dropped<S: Server>() {
             .message("user", "shout", json!({ "text": text }))
             .await;
     }
-    received.await.unwrap();
+    let reader = received.await.unwrap();
     wait_until(|| hub.len() == 2, "the stalled client dropped").await;
-    drop(stalled);
+    drop((stalled, reader));
 }
 
 async fn wait_until(condition: impl Fn() -> bool, what: &str) {

@@ -196,3 +196,40 @@ pub async fn handler_panic_is_isolated<S: Server>() {
     third.message("user", "echo", json!({"text": "new"})).await;
     third.expect_message("echoed").await;
 }
+
+/// An `id` the payload parser would refuse (a number out of range, a huge
+/// number, a lone surrogate) or one over the length cap is a `bad_frame`,
+/// answered without `replyTo`; the connection stays usable.
+pub async fn unusable_ids_are_refused<S: Server>() {
+    // The chat's frame limit (64 KiB) lets a 50,000-digit id through to the parser.
+    let server = S::start(vec![apps::chat()]).await;
+    let mut client = Client::connect(server.addr, "/chat").await;
+    let huge_number = "9".repeat(50_000);
+    let long_string = format!("\"{}\"", "i".repeat(200));
+    let with_id = |id: &str| {
+        format!(
+            r#"{{"fromRole":"client","messageName":"createRoom","payload":{{"userId":"u","roomId":"ids"}},"id":{id}}}"#
+        )
+    };
+    for id in [
+        "1e400",
+        "-1e400",
+        huge_number.as_str(),
+        r#""\ud800""#,
+        r#""a\udc00b""#,
+        long_string.as_str(),
+    ] {
+        client.send_text(&with_id(id)).await;
+        let frame = client.recv().await;
+        assert_eq!(frame["error"]["code"], "bad_frame", "id {id:.40}");
+        assert!(frame.get("replyTo").is_none(), "{frame}");
+    }
+    // An id just under the cap still comes back (here on an error frame).
+    let id = "i".repeat(120);
+    let mut request = frame("client", "noSuchMessage", json!({}));
+    request["id"] = json!(id);
+    client.send(request).await;
+    let reply = client.recv().await;
+    assert_eq!(reply["error"]["code"], "unknown_message", "{reply}");
+    assert_eq!(reply["replyTo"], json!(id));
+}

@@ -6,6 +6,7 @@ mod chat;
 mod client;
 mod discovery;
 mod errors;
+mod framing;
 mod handshake;
 mod lifecycle;
 mod management;
@@ -27,6 +28,11 @@ pub use discovery::{
 pub use errors::{
     every_error_code_leaves_connection_usable, from_list_is_enforced, handler_panic_is_isolated,
     invalid_payload_details, outbound_payload_is_validated, replies_carry_request_id,
+    unusable_ids_are_refused,
+};
+pub use framing::{
+    framing_violations_close_with_rfc_codes, half_open_handshake_is_closed,
+    huge_frame_header_closes_with_1009, malformed_handshakes_are_refused,
 };
 pub use handshake::{
     connect_hook_admits_portal_with_token, connect_hook_refuses_bad_token_with_401,
@@ -41,4 +47,4 @@ pub use management::{management_lists_pushes_and_closes, management_needs_its_to
 pub use rooms::{
     chat_rooms_and_user_ids_are_freed_on_leave, chat_users_cannot_impersonate_each_other,
 };
-pub use spec::spec_endpoint_lists_every_network;
+pub use spec::{spec_endpoint_lists_every_network, spec_ignores_forwarding_headers};

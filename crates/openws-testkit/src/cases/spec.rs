@@ -96,3 +96,24 @@ pub async fn spec_endpoint_lists_every_network<S: Server>() {
         .await;
     prober.expect_error("unknown_role").await;
 }
+
+/// The endpoints come from the `Host` header: `Forwarded` and
+/// `X-Forwarded-Host` cannot point clients at another server.
+pub async fn spec_ignores_forwarding_headers<S: Server>() {
+    let server = S::start(vec![apps::chat()]).await;
+    let response = http_get::get_with_headers(
+        server.addr,
+        "/openws/spec.json",
+        &[
+            ("Forwarded", "host=attacker.example;proto=https"),
+            ("X-Forwarded-Host", "attacker.example:9"),
+            ("X-Forwarded-Proto", "https"),
+        ],
+    )
+    .await;
+    assert_eq!(response.status, 200, "{}", response.body);
+    let spec: Value = serde_json::from_str(&response.body).expect("spec is JSON");
+    let endpoint = &spec["networks"]["chat"]["roles"]["server"]["endpoints"][0];
+    assert_eq!(endpoint["host"], "127.0.0.1", "{endpoint}");
+    assert_eq!(endpoint["port"], server.addr.port(), "{endpoint}");
+}

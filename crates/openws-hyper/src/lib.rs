@@ -1,0 +1,7 @@
+#![doc = include_str!("../README.md")]
+
+mod read_error;
+mod serve;
+
+pub use read_error::read_error;
+pub use serve::{HEADER_READ_TIMEOUT, Server};

@@ -1,0 +1,31 @@
+//! tungstenite's read errors, as the frame pump's [`Inbound`] frames.
+
+use std::error::Error;
+
+use openws_core::{CloseFrame, Inbound};
+
+/// What the frame pump makes of an error read from a tungstenite-backed socket
+/// (axum's and warp's errors wrap tungstenite's as their source): a frame over
+/// the limit becomes [`Inbound::TooBig`], a broken RFC 6455 rule an
+/// [`Inbound::Violation`] with 1002 (1007 for text that is not UTF-8); any
+/// other error means the socket failed and is handed back.
+pub fn read_error<T, E: Error + 'static>(error: E) -> Result<Inbound<T>, E> {
+    let Some(cause) = error
+        .source()
+        .and_then(|source| source.downcast_ref::<tungstenite::Error>())
+    else {
+        return Err(error);
+    };
+    match cause {
+        tungstenite::Error::Capacity(_) => Ok(Inbound::TooBig),
+        tungstenite::Error::Utf8(_) => Ok(Inbound::Violation(CloseFrame::new(
+            CloseFrame::INVALID_DATA,
+            "text is not valid UTF-8",
+        ))),
+        tungstenite::Error::Protocol(violation) => Ok(Inbound::Violation(CloseFrame::new(
+            CloseFrame::PROTOCOL_ERROR,
+            violation.to_string(),
+        ))),
+        _ => Err(error),
+    }
+}
