@@ -1,6 +1,6 @@
 //! Upgrade and frame pump: an actix-ws session plugged into a core session.
 
-use actix_web::http::StatusCode;
+use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, ProtocolError};
 use futures_util::{SinkExt, StreamExt, stream};
@@ -12,7 +12,7 @@ pub(crate) async fn upgrade(
     request: HttpRequest,
     body: web::Payload,
 ) -> HttpResponse {
-    let (response, session, stream) = match actix_ws::handle(&request, body) {
+    let (mut response, session, stream) = match actix_ws::handle(&request, body) {
         Ok(upgrade) => upgrade,
         Err(error) => return error.error_response(),
     };
@@ -23,6 +23,11 @@ pub(crate) async fn upgrade(
                 .max_frame_size(limit)
                 .aggregate_continuations()
                 .max_continuation_size(limit);
+            if let Some(protocol) = admission.subprotocol().and_then(|p| p.parse().ok()) {
+                response
+                    .headers_mut()
+                    .insert(header::SEC_WEBSOCKET_PROTOCOL, protocol);
+            }
             actix_web::rt::spawn(run(session, stream, bindings, admission));
             response
         }
@@ -61,24 +66,22 @@ async fn run(
     let inbound = stream::unfold(
         (stream, session.clone()),
         |(mut stream, mut session)| async {
-            loop {
-                let inbound = match stream.next().await? {
-                    Ok(AggregatedMessage::Text(text)) => Ok(Inbound::Text(text)),
-                    Ok(AggregatedMessage::Binary(data)) => Ok(Inbound::Binary(data.len())),
-                    Ok(AggregatedMessage::Ping(data)) => {
-                        let _ = session.pong(&data).await;
-                        continue;
-                    }
-                    Ok(AggregatedMessage::Pong(_)) => continue,
-                    Ok(AggregatedMessage::Close(reason)) => {
-                        let _ = session.clone().close(reason).await;
-                        Ok(Inbound::Close)
-                    }
-                    Err(error) if is_too_big(&error) => Ok(Inbound::TooBig),
-                    Err(error) => Err(error),
-                };
-                return Some((inbound, (stream, session)));
-            }
+            let inbound = match stream.next().await? {
+                Ok(AggregatedMessage::Text(text)) => Ok(Inbound::Text(text)),
+                Ok(AggregatedMessage::Binary(data)) => Ok(Inbound::Binary(data.len())),
+                Ok(AggregatedMessage::Ping(data)) => {
+                    let _ = session.pong(&data).await;
+                    Ok(Inbound::Ping)
+                }
+                Ok(AggregatedMessage::Pong(_)) => Ok(Inbound::Pong),
+                Ok(AggregatedMessage::Close(reason)) => {
+                    let _ = session.clone().close(reason).await;
+                    Ok(Inbound::Close)
+                }
+                Err(error) if is_too_big(&error) => Ok(Inbound::TooBig),
+                Err(error) => Err(error),
+            };
+            Some((inbound, (stream, session)))
         },
     );
     let outbound = session.with(|outgoing: Outgoing| {
@@ -92,6 +95,7 @@ async fn run(
                 code: CloseCode::from(frame.code),
                 description: Some(frame.reason),
             }))),
+            Outgoing::Ping => Ok(actix_ws::Message::Ping(Default::default())),
             _ => Err(actix_ws::Closed),
         })
     });

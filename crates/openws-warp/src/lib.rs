@@ -6,7 +6,6 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use openws_core::{Bindings, MountedNetwork, SpecRegistry};
 use warp::filters::path::Peek;
-use warp::filters::ws::Ws;
 use warp::reply::{Json, Response};
 use warp::{Filter, Rejection};
 
@@ -63,13 +62,10 @@ pub fn network(
 ) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone + use<> {
     let path = format!("/{}", path.trim_start_matches('/'));
     specs.add(MountedNetwork::new(path.as_str(), &bindings));
-    let limit = bindings.config().max_frame_bytes;
-    let upgrade =
-        warp::ws().map(move |upgrade: Ws| upgrade.max_message_size(limit).max_frame_size(limit));
     exact_path(&path)
-        .and(upgrade)
+        .and(socket::handshake())
         .and(socket::connect_request())
-        .then(move |upgrade, request| socket::upgrade(bindings.clone(), upgrade, request))
+        .then(move |handshake, request| socket::upgrade(bindings.clone(), handshake, request))
 }
 
 /// A filter answering `GET` [`SPEC_PATH`] with one OpenWS document of every
