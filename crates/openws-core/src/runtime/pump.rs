@@ -114,7 +114,11 @@ pub async fn serve_connection<T, E, In, Out>(
                         session.refuse(rate_limited(), None).await;
                         continue;
                     }
-                    Some(Verdict::Close) => return End::Close(flood()),
+                    Some(Verdict::Close) => {
+                        // The error frames already queued go out before the close frame.
+                        connection.close(flood());
+                        return pending().await;
+                    }
                     Some(Verdict::Pass) | None => {}
                 }
                 match message {
@@ -146,7 +150,7 @@ pub async fn serve_connection<T, E, In, Out>(
             () = connection.aborted() => End::Abort,
             () = drain_deadline(&connection, config.send_timeout) => End::Abort,
             frame = keepalive(&config, &liveness, &ping_due) => End::Close(frame),
-            frame = idle(config.idle_timeout, &liveness) => End::Close(frame),
+            end = idle(config.idle_timeout, &liveness, &connection) => end,
             end = shutdown => end,
         }
     };
@@ -277,18 +281,19 @@ async fn keepalive(config: &SessionConfig, liveness: &Liveness, ping_due: &Notif
     }
 }
 
-/// Resolves with the close frame for a connection that sent no message for `limit`.
-async fn idle(limit: Option<Duration>, liveness: &Liveness) -> CloseFrame {
-    let Some(limit) = limit else {
-        return pending().await;
-    };
-    loop {
-        let quiet = liveness.since_last_message();
-        if quiet >= limit {
-            return CloseFrame::new(CloseFrame::NORMAL, "idle timeout");
+/// Closes, after its queued frames, a connection that sent no message for `limit`.
+async fn idle(limit: Option<Duration>, liveness: &Liveness, connection: &Connection) -> End {
+    if let Some(limit) = limit {
+        loop {
+            let quiet = liveness.since_last_message();
+            if quiet >= limit {
+                connection.close(CloseFrame::new(CloseFrame::NORMAL, "idle timeout"));
+                break;
+            }
+            tokio::time::sleep(limit - quiet).await;
         }
-        tokio::time::sleep(limit - quiet).await;
     }
+    pending().await
 }
 
 fn rate_limited() -> FrameError {
