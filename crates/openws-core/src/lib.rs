@@ -19,7 +19,6 @@ pub use network::{Message, Network, NetworkBuilder, Role, schema_for};
 pub use runtime::{
     Admission, CloseFrame, ConnectRequest, Connection, ConnectionId, Ctx, ErrorCode, FrameError,
     Inbound, Origins, Outbox, Outgoing, Peer, RateLimit, Rejection, SendError, Session,
-    SessionConfig, Subprotocol,
-    serve_connection,
+    SessionConfig, Subprotocol, serve_connection,
 };
 pub use spec::{Document, SpecError};

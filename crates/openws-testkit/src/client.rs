@@ -84,7 +84,10 @@ impl Client {
         }
     }
 
-    fn new(socket: WebSocketStream<MaybeTlsStream<TcpStream>>, subprotocol: Option<String>) -> Self {
+    fn new(
+        socket: WebSocketStream<MaybeTlsStream<TcpStream>>,
+        subprotocol: Option<String>,
+    ) -> Self {
         Self {
             socket,
             subprotocol,

@@ -34,9 +34,7 @@ pub(crate) fn handshake() -> impl Filter<Extract = (Handshake,), Error = warp::R
     warp::ext::optional::<OnUpgrade>()
         .and(warp::ws())
         .and(warp::header::value(header::SEC_WEBSOCKET_KEY.as_str()))
-        .map(
-            |on_upgrade, _checked: warp::ws::Ws, key| Handshake { key, on_upgrade },
-        )
+        .map(|on_upgrade, _checked: warp::ws::Ws, key| Handshake { key, on_upgrade })
 }
 
 /// The request as core sees it: path, query, headers and peer address.
@@ -70,8 +68,11 @@ pub(crate) async fn upgrade(
         }
     };
     let Some(on_upgrade) = handshake.on_upgrade else {
-        return warp::reply::with_status("this connection cannot be upgraded", StatusCode::BAD_REQUEST)
-            .into_response();
+        return warp::reply::with_status(
+            "this connection cannot be upgraded",
+            StatusCode::BAD_REQUEST,
+        )
+        .into_response();
     };
     let mut response = Response::default();
     *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;

@@ -687,7 +687,11 @@ impl Bindings {
         let gate = &self.runtime.gate;
         gate.begin_shutdown();
         let remaining = gate.drained(deadline).await;
-        tracing::info!(network = self.network().name(), remaining, "network shut down");
+        tracing::info!(
+            network = self.network().name(),
+            remaining,
+            "network shut down"
+        );
         remaining
     }
 

@@ -167,7 +167,11 @@ impl Gate {
     pub(crate) fn enter(self: &Arc<Self>, request: &ConnectRequest) -> Result<Permit, Rejection> {
         let ip = request.remote_addr().map(|addr| addr.ip());
         let mut counts = self.counts();
-        if self.config.max_connections.is_some_and(|max| counts.total >= max) {
+        if self
+            .config
+            .max_connections
+            .is_some_and(|max| counts.total >= max)
+        {
             return Err(Rejection::unavailable("too many connections"));
         }
         if let (Some(ip), Some(max)) = (ip, self.config.max_connections_per_ip) {

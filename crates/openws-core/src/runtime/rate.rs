@@ -132,7 +132,11 @@ mod tests {
         tokio::time::advance(Duration::from_millis(100)).await;
         assert_eq!(bucket.take(), Verdict::Pass, "one token refilled");
         assert_eq!(bucket.take(), Verdict::Refuse);
-        assert_eq!(bucket.take(), Verdict::Close, "a third refusal within a second");
+        assert_eq!(
+            bucket.take(),
+            Verdict::Close,
+            "a third refusal within a second"
+        );
     }
 
     #[tokio::test(start_paused = true)]

@@ -47,9 +47,7 @@ impl Runtime {
         let permit = self.gate.enter(&request)?;
         let mut admission = self.choose_role(request).await?;
         if let Some(protocol) = &subprotocol {
-            admission
-                .extensions
-                .insert(Subprotocol(protocol.clone()));
+            admission.extensions.insert(Subprotocol(protocol.clone()));
         }
         admission.subprotocol = subprotocol;
         admission.permit = Some(permit);

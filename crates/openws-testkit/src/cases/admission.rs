@@ -23,14 +23,22 @@ pub async fn connection_limit_answers_503_and_frees_places<S: Server>() {
         Some(503)
     );
     first.close().await;
-    wait_until(|| bindings.live_connections() == 1, "a clean close frees its place").await;
+    wait_until(
+        || bindings.live_connections() == 1,
+        "a clean close frees its place",
+    )
+    .await;
     let third = Client::connect(server.addr, "/relay").await;
     assert_eq!(
         Client::try_connect(server.addr, "/relay", &[]).await.err(),
         Some(503)
     );
     drop(second);
-    wait_until(|| bindings.live_connections() == 1, "a vanished client frees its place").await;
+    wait_until(
+        || bindings.live_connections() == 1,
+        "a vanished client frees its place",
+    )
+    .await;
     let _fourth = Client::connect(server.addr, "/relay").await;
     drop(third);
 }
@@ -59,11 +67,16 @@ pub async fn origin_allow_list_is_enforced_and_changeable<S: Server>() {
     let relay = apps::relay_with("/relay", |b| b.allowed_origins([GOOD]));
     let origins = relay.bindings.origins().clone();
     let server = S::start(vec![relay]).await;
-    let from =
-        async |origin: &str| Client::try_connect(server.addr, "/relay", &[("origin", origin)]).await;
+    let from = async |origin: &str| {
+        Client::try_connect(server.addr, "/relay", &[("origin", origin)]).await
+    };
     assert!(from(GOOD).await.is_ok());
     assert_eq!(from(OTHER).await.err(), Some(403));
-    assert!(Client::try_connect(server.addr, "/relay", &[]).await.is_ok());
+    assert!(
+        Client::try_connect(server.addr, "/relay", &[])
+            .await
+            .is_ok()
+    );
 
     origins.set([OTHER]);
     assert!(from(OTHER).await.is_ok(), "the new list applies at once");
@@ -85,8 +98,14 @@ pub async fn subprotocol_is_negotiated_and_required<S: Server>() {
         Client::try_connect(server.addr, path, &[("sec-websocket-protocol", protocols)]).await
     };
 
-    let mut client = offer("/strict", "v1.relay, v2.relay").await.expect("admitted");
-    assert_eq!(client.subprotocol(), Some("v2.relay"), "the route's preference wins");
+    let mut client = offer("/strict", "v1.relay, v2.relay")
+        .await
+        .expect("admitted");
+    assert_eq!(
+        client.subprotocol(),
+        Some("v2.relay"),
+        "the route's preference wins"
+    );
     client.message("user", "protocol", json!({})).await;
     assert_eq!(client.expect_message("heard").await["text"], "v2.relay");
 

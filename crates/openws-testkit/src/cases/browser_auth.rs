@@ -13,7 +13,10 @@ async fn assert_portal(mut client: Client) {
         .message("portal", "requestRoomStats", json!({"roomId": "none"}))
         .await;
     let error = client.expect_error("handler_error").await;
-    assert!(error["message"].as_str().unwrap().contains("none"), "{error}");
+    assert!(
+        error["message"].as_str().unwrap().contains("none"),
+        "{error}"
+    );
 }
 
 /// The portal connects without any custom header: with `?token=`, or with the
@@ -39,7 +42,9 @@ pub async fn portal_connects_with_query_or_subprotocol_token<S: Server>() {
     assert_portal(by_subprotocol).await;
 
     assert_eq!(
-        Client::try_connect(server.addr, "/chat?token=wrong", &[]).await.err(),
+        Client::try_connect(server.addr, "/chat?token=wrong", &[])
+            .await
+            .err(),
         Some(401)
     );
     assert_eq!(
