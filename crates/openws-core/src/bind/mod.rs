@@ -391,7 +391,9 @@ impl<S: Send + Sync + 'static> BindingsBuilder<S> {
     }
 
     /// How many bytes the transport gathers before writing to the socket
-    /// (default 4 KiB; used by axum and warp).
+    /// (default 128 KiB, tungstenite's own; used by axum and warp). It is a
+    /// threshold, not an allocation: idle connections do not pay for it, and
+    /// a smaller one costs throughput under load.
     pub fn write_buffer_bytes(mut self, bytes: usize) -> Self {
         self.config.write_buffer_bytes = bytes;
         self

@@ -57,7 +57,7 @@ impl Default for SessionConfig {
             rate_limit: None,
             error_frames: true,
             read_buffer_bytes: 4 * 1024,
-            write_buffer_bytes: 4 * 1024,
+            write_buffer_bytes: 128 * 1024,
         }
     }
 }

@@ -102,6 +102,18 @@ impl ConnectRequest {
     }
 
     /// A cookie's value, from the `Cookie` headers.
+    ///
+    /// ```
+    /// use openws_core::ConnectRequest;
+    ///
+    /// let mut headers = http::HeaderMap::new();
+    /// headers.insert("cookie", "theme=dark; session=abc123".parse().unwrap());
+    /// headers.insert("sec-websocket-protocol", "openws, v1".parse().unwrap());
+    /// let request = ConnectRequest::new("/chat".parse().unwrap(), headers);
+    /// assert_eq!(request.cookie("session"), Some("abc123"));
+    /// assert_eq!(request.cookie("missing"), None);
+    /// assert_eq!(request.subprotocols().collect::<Vec<_>>(), ["openws", "v1"]);
+    /// ```
     pub fn cookie(&self, name: &str) -> Option<&str> {
         self.headers
             .get_all(header::COOKIE)
