@@ -6,7 +6,8 @@
 //!
 //! Listens on `OPENWS_ADDR` (default `127.0.0.1:8082`): WebSocket at `/chat`, spec at
 //! `/openws/spec.json`. The portal role needs `Authorization: Bearer $CHAT_PORTAL_TOKEN`
-//! (default `dev-portal-token`); clients choose `client` in their first frame. Stops on Ctrl-C.
+//! (default `dev-portal-token`), or `?token=`, or a `bearer.<token>` subprotocol; clients choose
+//! `client` in their first frame. On Ctrl-C or SIGTERM, clients get 1001 after their queued frames.
 
 // Shared by every example and the conformance suite; each uses a part.
 #[allow(dead_code)]
@@ -20,11 +21,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let addr = server::init();
     let bindings = chat::bindings_from_env()?;
     let networks = openws::Networks::new().with_viewer();
+    let routes = bindings.clone();
     let http = HttpServer::new(move || {
-        App::new().configure(openws_actix::network("/chat", bindings.clone(), &networks))
+        App::new().configure(openws_actix::network("/chat", routes.clone(), &networks))
     })
+    .disable_signals()
     .bind(&addr)?;
     http.addrs().into_iter().for_each(server::announce);
-    http.run().await?;
+    let http = http.run();
+    let handle = http.handle();
+    // WebSocket clients first (1001 after their queued frames), then actix's own shutdown.
+    actix_web::rt::spawn(async move {
+        server::drain_on_signal(bindings).await;
+        handle.stop(true).await;
+    });
+    http.await?;
     Ok(())
 }

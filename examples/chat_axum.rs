@@ -6,7 +6,8 @@
 //!
 //! Listens on `OPENWS_ADDR` (default `127.0.0.1:8082`): WebSocket at `/chat`, spec at
 //! `/openws/spec.json`. The portal role needs `Authorization: Bearer $CHAT_PORTAL_TOKEN`
-//! (default `dev-portal-token`); clients choose `client` in their first frame. Stops on Ctrl-C.
+//! (default `dev-portal-token`), or `?token=`, or a `bearer.<token>` subprotocol; clients choose
+//! `client` in their first frame. On Ctrl-C or SIGTERM, clients get 1001 after their queued frames.
 
 // Shared by every example and the conformance suite; each uses a part.
 #[allow(dead_code)]
@@ -21,14 +22,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let addr = server::init();
     let networks = openws::Networks::new().with_viewer();
     let bindings = chat::bindings_from_env()?;
-    let app = Router::new().openws("/chat", bindings, &networks);
+    let app = Router::new().openws("/chat", bindings.clone(), &networks);
     let listener = tokio::net::TcpListener::bind(&addr).await?;
     server::announce(listener.local_addr()?);
-    // Like `axum::serve`, plus a header-read timeout for half-sent requests.
+    // Like `axum::serve`, plus a header-read timeout for half-sent requests;
+    // WebSocket clients are closed first (1001 after their queued frames).
     openws::axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
+        .with_graceful_shutdown(server::drain_on_signal(bindings))
         .await;
     Ok(())
 }

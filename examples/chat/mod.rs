@@ -165,14 +165,20 @@ pub(crate) fn builder(
 
 /// Clients choose their role in their first frame; the portal authenticates
 /// in the upgrade request; a leaving user's id is released (the hub takes the
-/// connection out of its rooms).
+/// connection out of its rooms). The route speaks the [`SUBPROTOCOL`], which
+/// a browser offers next to a `bearer.<token>` one.
 fn with_route_rules(builder: BindingsBuilder<Chat>) -> BindingsBuilder<Chat> {
     builder
+        .subprotocols([SUBPROTOCOL])
+        .subprotocol_optional()
         .open_roles(["client"])
         .on_connect(|request, chat| async move { chat.admit(&request) })
         .on_close(|ctx| async move { ctx.state().release(ctx.connection()) })
         .max_rooms_per_connection(MAX_ROOMS_PER_USER)
 }
+
+/// The subprotocol the chat route speaks (clients may also offer none).
+pub(crate) const SUBPROTOCOL: &str = "openws";
 
 /// How many rooms one client connection may be in.
 pub(crate) const MAX_ROOMS_PER_USER: usize = 32;
@@ -342,11 +348,13 @@ impl Chat {
         }
     }
 
-    /// Portal with the right bearer token; anyone else chooses `client` in their first frame.
+    /// Portal with the right token (a bearer header, a `bearer.<token>`
+    /// subprotocol or a `token` query parameter, for browsers); anyone else
+    /// chooses `client` in their first frame.
     fn admit(&self, request: &ConnectRequest) -> Result<Admission, Rejection> {
-        match request.bearer_token() {
+        match request.token() {
             None => Ok(Admission::first_frame()),
-            Some(_) if request.bearer_is(&self.portal_token) => Ok(Admission::role("portal")),
+            Some(_) if request.token_is(&self.portal_token) => Ok(Admission::role("portal")),
             Some(_) => Err(Rejection::unauthorized("invalid portal token")),
         }
     }

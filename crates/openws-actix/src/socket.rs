@@ -4,7 +4,7 @@ use std::io;
 use std::pin::Pin;
 use std::rc::Rc;
 
-use actix_web::http::StatusCode;
+use actix_web::http::{StatusCode, header};
 use actix_web::{FromRequest, HttpRequest, HttpResponse, dev, web};
 use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, ProtocolError};
 use futures_util::{SinkExt, Stream, StreamExt, stream};
@@ -31,7 +31,7 @@ pub(crate) async fn upgrade(
         Ok(body) => body,
         Err(error) => return error.error_response(),
     };
-    let (response, session, stream) = match actix_ws::handle(&request, body) {
+    let (mut response, session, stream) = match actix_ws::handle(&request, body) {
         Ok(upgrade) => upgrade,
         Err(error) => return error.error_response(),
     };
@@ -41,6 +41,11 @@ pub(crate) async fn upgrade(
                 .max_frame_size(limit)
                 .aggregate_continuations()
                 .max_continuation_size(limit);
+            if let Some(protocol) = admission.subprotocol().and_then(|p| p.parse().ok()) {
+                response
+                    .headers_mut()
+                    .insert(header::SEC_WEBSOCKET_PROTOCOL, protocol);
+            }
             actix_web::rt::spawn(run(session, stream, verdict, bindings, admission));
             response
         }
@@ -85,33 +90,31 @@ async fn run(
     let inbound = stream::unfold(
         (stream, session.clone(), verdict),
         |(mut stream, mut session, verdict)| async {
-            loop {
-                let Some(message) = stream.next().await else {
-                    // The guard ends the payload at a violation: report it last.
-                    let violation = verdict.take()?;
-                    return Some((Ok(guard_close(violation)), (stream, session, verdict)));
-                };
-                let inbound = match message {
-                    Ok(AggregatedMessage::Text(text)) => Ok(Inbound::Text(text)),
-                    Ok(AggregatedMessage::Binary(data)) => Ok(Inbound::Binary(data.len())),
-                    Ok(AggregatedMessage::Ping(data)) => {
-                        let _ = session.pong(&data).await;
-                        continue;
-                    }
-                    Ok(AggregatedMessage::Pong(_)) => continue,
-                    Ok(AggregatedMessage::Close(Some(reason)))
-                        if !is_valid_close_code(reason.code.into()) =>
-                    {
-                        Ok(protocol_error("invalid close code"))
-                    }
-                    Ok(AggregatedMessage::Close(reason)) => {
-                        let _ = session.clone().close(reason).await;
-                        Ok(Inbound::Close)
-                    }
-                    Err(error) => read_error(error),
-                };
-                return Some((inbound, (stream, session, verdict)));
-            }
+            let Some(message) = stream.next().await else {
+                // The guard ends the payload at a violation: report it last.
+                let violation = verdict.take()?;
+                return Some((Ok(guard_close(violation)), (stream, session, verdict)));
+            };
+            let inbound = match message {
+                Ok(AggregatedMessage::Text(text)) => Ok(Inbound::Text(text)),
+                Ok(AggregatedMessage::Binary(data)) => Ok(Inbound::Binary(data.len())),
+                Ok(AggregatedMessage::Ping(data)) => {
+                    let _ = session.pong(&data).await;
+                    Ok(Inbound::Ping)
+                }
+                Ok(AggregatedMessage::Pong(_)) => Ok(Inbound::Pong),
+                Ok(AggregatedMessage::Close(Some(reason)))
+                    if !is_valid_close_code(reason.code.into()) =>
+                {
+                    Ok(protocol_error("invalid close code"))
+                }
+                Ok(AggregatedMessage::Close(reason)) => {
+                    let _ = session.clone().close(reason).await;
+                    Ok(Inbound::Close)
+                }
+                Err(error) => read_error(error),
+            };
+            Some((inbound, (stream, session, verdict)))
         },
     );
     let outbound = session.with(|outgoing: Outgoing| {
@@ -125,6 +128,7 @@ async fn run(
                 code: CloseCode::from(frame.code),
                 description: Some(frame.reason),
             }))),
+            Outgoing::Ping => Ok(actix_ws::Message::Ping(Default::default())),
             _ => Err(actix_ws::Closed),
         })
     });

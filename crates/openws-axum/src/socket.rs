@@ -27,11 +27,16 @@ pub(crate) async fn upgrade(
     let connect = ConnectRequest::new(parts.uri, parts.headers).with_remote_addr(remote);
     match bindings.admit(connect).await {
         Ok(admission) => {
-            let limit = bindings.config().max_frame_bytes;
-            upgrade
-                .max_message_size(limit)
-                .max_frame_size(limit)
-                .on_upgrade(move |socket| run(socket, bindings, admission))
+            let config = bindings.config();
+            let mut upgrade = upgrade
+                .max_message_size(config.max_frame_bytes)
+                .max_frame_size(config.max_frame_bytes)
+                .read_buffer_size(config.read_buffer_bytes)
+                .write_buffer_size(config.write_buffer_bytes);
+            if let Some(protocol) = admission.subprotocol().and_then(|p| p.parse().ok()) {
+                upgrade.set_selected_protocol(protocol);
+            }
+            upgrade.on_upgrade(move |socket| run(socket, bindings, admission))
         }
         Err(rejection) => refuse(rejection),
     }
@@ -49,7 +54,9 @@ async fn run(socket: WebSocket, bindings: Bindings, admission: Admission) {
             Ok(Message::Text(text)) => Some(Ok(Inbound::Text(text))),
             Ok(Message::Binary(data)) => Some(Ok(Inbound::Binary(data.len()))),
             Ok(Message::Close(_)) => Some(Ok(Inbound::Close)),
-            Ok(Message::Ping(_) | Message::Pong(_)) => None,
+            // axum answers pings itself.
+            Ok(Message::Ping(_)) => Some(Ok(Inbound::Ping)),
+            Ok(Message::Pong(_)) => Some(Ok(Inbound::Pong)),
             Err(error) => Some(openws_hyper::read_error(error)),
         })
     });
@@ -62,6 +69,7 @@ async fn run(socket: WebSocket, bindings: Bindings, admission: Admission) {
                 code: frame.code,
                 reason: frame.reason.into(),
             }))),
+            Outgoing::Ping => Ok(Message::Ping(Default::default())),
             _ => Err(axum::Error::new(
                 "an outgoing frame this adapter cannot write",
             )),

@@ -23,7 +23,7 @@ pub use hub::{Broadcast, Delivery, Hub, HubError};
 pub use network::{Message, Network, NetworkBuilder, Role, schema_for};
 pub use runtime::{
     Admission, CloseFrame, ConnectRequest, Connection, ConnectionId, Ctx, ErrorCode, FrameError,
-    Inbound, Outbox, Outgoing, Peer, Rejection, SendError, Session, SessionConfig,
-    serve_connection,
+    Inbound, Origins, Outbox, Outgoing, Peer, RateLimit, Rejection, SendError, Session,
+    SessionConfig, Subprotocol, serve_connection,
 };
 pub use spec::{Document, SpecError};

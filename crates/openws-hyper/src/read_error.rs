@@ -5,14 +5,15 @@ use std::error::Error;
 use openws_core::{CloseFrame, Inbound};
 
 /// What the frame pump makes of an error read from a tungstenite-backed socket
-/// (axum's and warp's errors wrap tungstenite's as their source): a frame over
+/// (tungstenite's own, or axum's, which wraps it as its source): a frame over
 /// the limit becomes [`Inbound::TooBig`], a broken RFC 6455 rule an
 /// [`Inbound::Violation`] with 1002 (1007 for text that is not UTF-8); any
 /// other error means the socket failed and is handed back.
 pub fn read_error<T, E: Error + 'static>(error: E) -> Result<Inbound<T>, E> {
-    let Some(cause) = error
-        .source()
-        .and_then(|source| source.downcast_ref::<tungstenite::Error>())
+    let itself: &(dyn Error + 'static) = &error;
+    let Some(cause) = itself
+        .downcast_ref::<tungstenite::Error>()
+        .or_else(|| error.source()?.downcast_ref::<tungstenite::Error>())
     else {
         return Err(error);
     };

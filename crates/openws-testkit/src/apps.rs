@@ -5,8 +5,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use openws::{
-    Admission, Bindings, CloseFrame, ConnectRequest, ConnectionId, Ctx, HandlerError, Message,
-    Network, Rejection, Role,
+    Admission, Bindings, BindingsBuilder, CloseFrame, ConnectRequest, ConnectionId, Ctx,
+    HandlerError, Message, Network, Rejection, Role, Subprotocol,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -227,12 +227,28 @@ pub const RELAY_QUEUE: usize = 64;
 /// reaches every other connection as `heard` through the hub. Queues are
 /// short and timeouts brief, so a client that stops reading is dropped fast.
 pub fn relay(path: &'static str) -> Mount {
+    relay_with(path, |builder| builder)
+}
+
+/// The relay network at `path`, with more route options set by `options`.
+///
+/// Besides `shout`, it answers `echo` with `heard` (same payload) and
+/// `protocol` with `heard` naming the negotiated subprotocol (empty if none).
+pub fn relay_with(
+    path: &'static str,
+    options: impl FnOnce(BindingsBuilder<()>) -> BindingsBuilder<()>,
+) -> Mount {
     let network = Network::builder("relay")
-        .role(Role::host("server").message(Message::new("shout").payload::<Text>()))
+        .role(
+            Role::host("server")
+                .message(Message::new("shout").payload::<Text>())
+                .message(Message::new("echo").payload::<Text>())
+                .message(Message::new("protocol").payload::<Empty>()),
+        )
         .role(Role::new("user").message(Message::new("heard").payload::<Text>()))
         .build()
         .expect("relay network is valid");
-    let bindings = Bindings::builder(network, ())
+    let builder = Bindings::builder(network, ())
         .on("shout", |ctx: Ctx<()>, shout: Text| async move {
             ctx.hub()
                 .all()
@@ -241,14 +257,31 @@ pub fn relay(path: &'static str) -> Mount {
                 .await?;
             Ok::<_, HandlerError>(())
         })
-        .expect("relay handler binds")
+        .and_then(|b| {
+            b.on("echo", |ctx: Ctx<()>, echo: Text| async move {
+                ctx.reply("heard", &echo).await?;
+                Ok::<_, HandlerError>(())
+            })
+        })
+        .and_then(|b| {
+            b.on("protocol", |ctx: Ctx<()>, _: Empty| async move {
+                let text = ctx
+                    .extension::<Subprotocol>()
+                    .map(|p| p.0.clone())
+                    .unwrap_or_default();
+                ctx.reply("heard", &Text { text }).await?;
+                Ok::<_, HandlerError>(())
+            })
+        })
+        .expect("relay handlers bind")
         .fixed_role("user")
         .outbound_queue(RELAY_QUEUE)
         .send_timeout(Duration::from_secs(1))
-        .close_grace(Duration::from_millis(500))
-        .build()
-        .expect("relay bindings");
-    Mount { path, bindings }
+        .close_grace(Duration::from_millis(500));
+    Mount {
+        path,
+        bindings: options(builder).build().expect("relay bindings"),
+    }
 }
 
 /// The chat network at `/chat` with its management endpoints on, opened by [`ADMIN_TOKEN`].

@@ -20,6 +20,7 @@ pub const QUIET: Duration = Duration::from_millis(200);
 #[derive(Debug)]
 pub struct Client {
     socket: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    subprotocol: Option<String>,
 }
 
 impl Client {
@@ -47,7 +48,7 @@ impl Client {
         let (socket, _) = tokio::time::timeout(TIMEOUT, connect)
             .await
             .expect("connect timed out");
-        Self { socket }
+        Self::new(socket, None)
     }
 
     /// Connects with extra request headers; `Err` holds the HTTP status of a refused upgrade.
@@ -70,10 +71,47 @@ impl Client {
             .await
             .expect("connect timed out")
         {
-            Ok((socket, _)) => Ok(Self { socket }),
+            Ok((socket, response)) => {
+                let subprotocol = response
+                    .headers()
+                    .get("sec-websocket-protocol")
+                    .and_then(|value| value.to_str().ok())
+                    .map(str::to_owned);
+                Ok(Self::new(socket, subprotocol))
+            }
             Err(Error::Http(response)) => Err(response.status().as_u16()),
             Err(error) => panic!("connect failed: {error}"),
         }
+    }
+
+    fn new(
+        socket: WebSocketStream<MaybeTlsStream<TcpStream>>,
+        subprotocol: Option<String>,
+    ) -> Self {
+        Self {
+            socket,
+            subprotocol,
+        }
+    }
+
+    /// The subprotocol the server echoed in `Sec-WebSocket-Protocol`.
+    pub fn subprotocol(&self) -> Option<&str> {
+        self.subprotocol.as_deref()
+    }
+
+    /// Reads for `period`, answering pings (the client library does) and
+    /// expecting nothing else; returns how many pings arrived.
+    pub async fn idle(&mut self, period: Duration) -> usize {
+        let mut pings = 0;
+        let until = tokio::time::Instant::now() + period;
+        while let Ok(next) = tokio::time::timeout_at(until, self.socket.next()).await {
+            match next {
+                Some(Ok(Message::Ping(_))) => pings += 1,
+                Some(Ok(Message::Pong(_))) => {}
+                other => panic!("expected only pings while idle, got {other:?}"),
+            }
+        }
+        pings
     }
 
     /// Sends a JSON value as a text frame.
@@ -178,5 +216,17 @@ impl Client {
             while let Some(Ok(_)) = self.socket.next().await {}
         })
         .await;
+    }
+}
+
+/// Waits (bounded by [`TIMEOUT`]) until `condition` holds; panics naming `what` otherwise.
+pub async fn wait_until(condition: impl Fn() -> bool, what: &str) {
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    while !condition() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(1)).await;
     }
 }

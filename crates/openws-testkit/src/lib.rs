@@ -111,6 +111,14 @@ macro_rules! conformance_suite {
             framing_violations_close_with_rfc_codes,
             malformed_handshakes_are_refused,
             half_open_handshake_is_closed,
+            a_client_that_stops_answering_pings_is_dropped,
+            shutdown_sends_1001_after_queued_frames,
+            connection_limit_answers_503_and_frees_places,
+            per_ip_limit_answers_503,
+            origin_allow_list_is_enforced_and_changeable,
+            subprotocol_is_negotiated_and_required,
+            rate_limit_refuses_frames_then_closes_a_flood,
+            portal_connects_with_query_or_subprotocol_token,
         );
     };
     (@cases $server:ty; $($case:ident),* $(,)?) => {

@@ -10,7 +10,6 @@ use std::sync::Arc;
 
 use openws_core::{Bindings, Networks};
 use warp::filters::path::Peek;
-use warp::filters::ws::Ws;
 use warp::reply::Response;
 use warp::{Filter, Rejection};
 
@@ -46,13 +45,10 @@ pub fn network(
     networks: &Networks,
 ) -> impl Filter<Extract = (Response,), Error = Rejection> + Clone + use<> {
     networks.mount(path, &bindings);
-    let limit = bindings.config().max_frame_bytes;
-    let upgrade =
-        warp::ws().map(move |upgrade: Ws| upgrade.max_message_size(limit).max_frame_size(limit));
     exact_path(path)
-        .and(upgrade)
+        .and(socket::handshake())
         .and(socket::connect_request())
-        .then(move |upgrade, request| socket::upgrade(bindings.clone(), upgrade, request))
+        .then(move |handshake, request| socket::upgrade(bindings.clone(), handshake, request))
         .or(endpoints::filter(networks.clone()))
         .unify()
 }

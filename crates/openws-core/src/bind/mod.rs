@@ -13,8 +13,8 @@ use crate::handler::{self, Handler, MessageHandlers, Router};
 use crate::hub::{Backplane, DEFAULT_MAX_ROOMS_PER_CONNECTION, Hub, LocalBackplane};
 use crate::network::Network;
 use crate::runtime::{
-    Admission, ConnectHook, ConnectRequest, Ctx, LifecycleHook, Outbox, Rejection, RoleRule,
-    Runtime, Session, SessionConfig,
+    Admission, ConnectHook, ConnectRequest, Ctx, Gate, GateConfig, LifecycleHook, Origins, Outbox,
+    RateLimit, Rejection, RoleRule, Runtime, Session, SessionConfig,
 };
 
 /// Why handlers could not be bound to a network.
@@ -102,6 +102,7 @@ pub struct BindingsBuilder<S> {
     close_hooks: Vec<LifecycleHook>,
     allow_unhandled: bool,
     config: SessionConfig,
+    gate: GateConfig,
     backplane: Arc<dyn Backplane>,
     max_rooms: usize,
     management_token: Option<String>,
@@ -342,6 +343,109 @@ impl<S: Send + Sync + 'static> BindingsBuilder<S> {
         self
     }
 
+    /// Pings every connection each `interval` and drops one (1008) that lets
+    /// more than `max_missed_pings` intervals in a row pass without any frame
+    /// (default: every 20 s, 2 missed; a dead peer goes within 60 s).
+    pub fn keepalive(mut self, interval: Duration, max_missed_pings: u32) -> Self {
+        self.config.ping_interval = Some(interval);
+        self.config.max_missed_pings = max_missed_pings;
+        self
+    }
+
+    /// Sends no keepalive pings: dead peers are found only by the operating
+    /// system's TCP timeouts (or [`BindingsBuilder::idle_timeout`]).
+    pub fn disable_keepalive(mut self) -> Self {
+        self.config.ping_interval = None;
+        self
+    }
+
+    /// Closes (1000) a connection that sent no message for `timeout`; pongs
+    /// do not count (default: off).
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.config.idle_timeout = Some(timeout);
+        self
+    }
+
+    /// Limits the inbound frame rate of each connection (default: off); see [`RateLimit`].
+    pub fn rate_limit(mut self, limit: RateLimit) -> Self {
+        self.config.rate_limit = Some(limit);
+        self
+    }
+
+    /// Whether refused frames are answered with error frames (default `true`).
+    ///
+    /// Compatibility mode for clients of the JS runtime, which sends nothing
+    /// back for a refused frame and whose SDK fails on frames without a
+    /// `messageName`: with `false`, refusals are only logged.
+    pub fn error_frames(mut self, enabled: bool) -> Self {
+        self.config.error_frames = enabled;
+        self
+    }
+
+    /// The transport's read buffer per connection, in bytes (default 4 KiB;
+    /// used by axum and warp). Larger frames still arrive: the buffer grows
+    /// for them and shrinks back.
+    pub fn read_buffer_bytes(mut self, bytes: usize) -> Self {
+        self.config.read_buffer_bytes = bytes;
+        self
+    }
+
+    /// How many bytes the transport gathers before writing to the socket
+    /// (default 128 KiB, tungstenite's own; used by axum and warp). It is a
+    /// threshold, not an allocation: idle connections do not pay for it, and
+    /// a smaller one costs throughput under load.
+    pub fn write_buffer_bytes(mut self, bytes: usize) -> Self {
+        self.config.write_buffer_bytes = bytes;
+        self
+    }
+
+    /// The most connections the route holds at once (default: no limit);
+    /// upgrades past it get 503.
+    pub fn max_connections(mut self, connections: usize) -> Self {
+        self.gate.max_connections = Some(connections);
+        self
+    }
+
+    /// The most connections from one remote IP address (default: no limit);
+    /// upgrades past it get 503. The address is the socket's peer: behind a
+    /// proxy, every client shares the proxy's.
+    pub fn max_connections_per_ip(mut self, connections: usize) -> Self {
+        self.gate.max_connections_per_ip = Some(connections);
+        self
+    }
+
+    /// Admits browsers only from `origins` (exact `scheme://host[:port]`, or
+    /// `"*"`); others get 403. Change the list while running with
+    /// [`Bindings::origins`]. Default: every origin.
+    pub fn allowed_origins<I, O>(self, origins: I) -> Self
+    where
+        I: IntoIterator<Item = O>,
+        O: Into<String>,
+    {
+        self.gate.origins.set(origins);
+        self
+    }
+
+    /// The subprotocols the route speaks, preferred first. The first one the
+    /// client offers is echoed in `Sec-WebSocket-Protocol` and handlers read
+    /// it as the [`Subprotocol`](crate::runtime::Subprotocol) extension; a
+    /// client offering none of them gets 400, unless
+    /// [`BindingsBuilder::subprotocol_optional`].
+    pub fn subprotocols<I, P>(mut self, protocols: I) -> Self
+    where
+        I: IntoIterator<Item = P>,
+        P: Into<String>,
+    {
+        self.gate.subprotocols = protocols.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Admits clients that offer none of the route's subprotocols (they get none).
+    pub fn subprotocol_optional(mut self) -> Self {
+        self.gate.subprotocol_optional = true;
+        self
+    }
+
     /// Checks the bindings and compiles every payload schema.
     pub fn build(self) -> Result<Bindings, BindError> {
         let network = &self.network;
@@ -424,6 +528,7 @@ impl<S: Send + Sync + 'static> BindingsBuilder<S> {
                 open_hooks: self.open_hooks,
                 close_hooks: self.close_hooks,
                 config: self.config,
+                gate: Gate::new(self.gate),
                 management_token: self.management_token,
             }),
         })
@@ -528,6 +633,7 @@ impl Bindings {
             close_hooks: Vec::new(),
             allow_unhandled: false,
             config: SessionConfig::default(),
+            gate: GateConfig::default(),
             backplane: Arc::new(LocalBackplane),
             max_rooms: DEFAULT_MAX_ROOMS_PER_CONNECTION,
             management_token: None,
@@ -554,6 +660,41 @@ impl Bindings {
     /// them from anywhere (a background task, another network's handler).
     pub fn hub(&self) -> &Hub {
         &self.runtime.hub
+    }
+
+    /// The origins the route admits; change them while the server runs.
+    pub fn origins(&self) -> &Origins {
+        self.runtime.gate.origins()
+    }
+
+    /// Connections admitted and not yet ended, with or without a role.
+    pub fn live_connections(&self) -> usize {
+        self.runtime.gate.live()
+    }
+
+    /// Whether [`Bindings::shutdown`] was called.
+    pub fn is_shutting_down(&self) -> bool {
+        self.runtime.gate.is_shutting_down()
+    }
+
+    /// Shuts the network down gracefully: new upgrades get 503 from now on,
+    /// every open connection is closed with 1001 after the frames already
+    /// queued for it, and this waits up to `deadline` for them to end.
+    /// Returns how many connections were still open at the deadline (each is
+    /// dropped within the send timeout anyway).
+    ///
+    /// Call it before the web framework's own graceful shutdown, which does
+    /// not wait for upgraded connections; see `docs/operations.md`.
+    pub async fn shutdown(&self, deadline: Duration) -> usize {
+        let gate = &self.runtime.gate;
+        gate.begin_shutdown();
+        let remaining = gate.drained(deadline).await;
+        tracing::info!(
+            network = self.network().name(),
+            remaining,
+            "network shut down"
+        );
+        remaining
     }
 
     /// The management token, when the management endpoints are on.

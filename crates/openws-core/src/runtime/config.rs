@@ -2,7 +2,12 @@
 
 use std::time::Duration;
 
+use super::rate::RateLimit;
+
 /// Limits and timeouts of every connection of a network.
+///
+/// Every knob, with its default and what a client sees, is listed in
+/// `docs/operations.md`.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct SessionConfig {
@@ -19,6 +24,24 @@ pub struct SessionConfig {
     /// drops (a slow consumer, an aborted or oversized one) before it drops the
     /// socket without it.
     pub close_grace: Duration,
+    /// How often the server pings each connection; `None` sends no pings.
+    pub ping_interval: Option<Duration>,
+    /// How many ping intervals in a row may pass without any frame from the
+    /// peer (a pong or anything else) before it is dropped as dead.
+    pub max_missed_pings: u32,
+    /// Closes a connection (1000) that sent no message (text or binary frame)
+    /// for this long; `None` keeps idle connections open.
+    pub idle_timeout: Option<Duration>,
+    /// The inbound rate limit of each connection; `None` sets none.
+    pub rate_limit: Option<RateLimit>,
+    /// Whether refused frames are answered with error frames (`false` only logs
+    /// them, for clients of the JS runtime that expect no answer).
+    pub error_frames: bool,
+    /// The transport's read buffer per connection, in bytes (axum and warp).
+    pub read_buffer_bytes: usize,
+    /// How many bytes the transport gathers before it writes to the socket
+    /// (axum and warp); frames are flushed at the end of every batch anyway.
+    pub write_buffer_bytes: usize,
 }
 
 impl Default for SessionConfig {
@@ -28,6 +51,22 @@ impl Default for SessionConfig {
             outbound_queue: 16 * 1024,
             send_timeout: Duration::from_secs(5),
             close_grace: Duration::from_secs(1),
+            ping_interval: Some(Duration::from_secs(20)),
+            max_missed_pings: 2,
+            idle_timeout: None,
+            rate_limit: None,
+            error_frames: true,
+            read_buffer_bytes: 4 * 1024,
+            write_buffer_bytes: 128 * 1024,
         }
+    }
+}
+
+impl SessionConfig {
+    /// The longest a peer that stopped answering stays connected:
+    /// `(max_missed_pings + 1) × ping_interval`, or `None` without pings.
+    pub fn dead_peer_bound(&self) -> Option<Duration> {
+        self.ping_interval
+            .map(|interval| interval * self.max_missed_pings.saturating_add(1))
     }
 }

@@ -6,6 +6,8 @@ use std::net::SocketAddr;
 
 use http::{HeaderMap, StatusCode, Uri, header};
 
+use super::gate::Permit;
+
 /// The HTTP upgrade request of a new connection, as a connect hook sees it.
 ///
 /// Adapters build it from their framework's request type.
@@ -87,6 +89,83 @@ impl ConnectRequest {
     pub fn remote_addr(&self) -> Option<SocketAddr> {
         self.remote_addr
     }
+
+    /// The subprotocols the client offers in `Sec-WebSocket-Protocol`, in its order.
+    pub fn subprotocols(&self) -> impl Iterator<Item = &str> {
+        self.headers
+            .get_all(header::SEC_WEBSOCKET_PROTOCOL)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(','))
+            .map(str::trim)
+            .filter(|protocol| !protocol.is_empty())
+    }
+
+    /// A cookie's value, from the `Cookie` headers.
+    ///
+    /// ```
+    /// use openws_core::ConnectRequest;
+    ///
+    /// let mut headers = http::HeaderMap::new();
+    /// headers.insert("cookie", "theme=dark; session=abc123".parse().unwrap());
+    /// headers.insert("sec-websocket-protocol", "openws, v1".parse().unwrap());
+    /// let request = ConnectRequest::new("/chat".parse().unwrap(), headers);
+    /// assert_eq!(request.cookie("session"), Some("abc123"));
+    /// assert_eq!(request.cookie("missing"), None);
+    /// assert_eq!(request.subprotocols().collect::<Vec<_>>(), ["openws", "v1"]);
+    /// ```
+    pub fn cookie(&self, name: &str) -> Option<&str> {
+        self.headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| value.trim_matches('"'))
+    }
+
+    /// The token of a `bearer.<token>` subprotocol the client offers: how a
+    /// browser, which cannot set headers on a WebSocket, can send a token
+    /// without putting it in the URL (`new WebSocket(url, ["openws", "bearer." + token])`).
+    pub fn subprotocol_token(&self) -> Option<&str> {
+        self.subprotocols()
+            .find_map(|protocol| protocol.strip_prefix(Self::TOKEN_SUBPROTOCOL_PREFIX))
+            .filter(|token| !token.is_empty())
+    }
+
+    /// The prefix of a subprotocol that carries a token: `bearer.`.
+    pub const TOKEN_SUBPROTOCOL_PREFIX: &str = "bearer.";
+
+    /// A credential from wherever a client can put one, in this order: an
+    /// `Authorization: Bearer` header, a `bearer.<token>` subprotocol, a
+    /// `token` query parameter (which servers and proxies may log: prefer the
+    /// other two).
+    ///
+    /// ```
+    /// use openws_core::ConnectRequest;
+    ///
+    /// let mut headers = http::HeaderMap::new();
+    /// headers.insert("sec-websocket-protocol", "openws, bearer.s3cret".parse().unwrap());
+    /// let request = ConnectRequest::new("/chat".parse().unwrap(), headers);
+    /// assert_eq!(request.token().as_deref(), Some("s3cret"));
+    /// assert!(request.token_is("s3cret"));
+    ///
+    /// let request = ConnectRequest::new("/chat?token=abc".parse().unwrap(), http::HeaderMap::new());
+    /// assert!(request.token_is("abc"));
+    /// ```
+    pub fn token(&self) -> Option<Cow<'_, str>> {
+        self.bearer_token()
+            .or_else(|| self.subprotocol_token())
+            .map(Cow::Borrowed)
+            .or_else(|| self.query("token").filter(|token| !token.is_empty()))
+    }
+
+    /// Whether [`ConnectRequest::token`] is `expected`, compared in constant time.
+    pub fn token_is(&self, expected: &str) -> bool {
+        self.token()
+            .is_some_and(|token| constant_time_eq(token.as_bytes(), expected.as_bytes()))
+    }
 }
 
 /// Compares secrets in time independent of where they differ.
@@ -99,6 +178,8 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 pub struct Admission {
     pub(crate) role: Option<String>,
     pub(crate) extensions: http::Extensions,
+    pub(crate) subprotocol: Option<String>,
+    pub(crate) permit: Option<Permit>,
 }
 
 impl Admission {
@@ -106,7 +187,7 @@ impl Admission {
     pub fn role(role: impl Into<String>) -> Self {
         Self {
             role: Some(role.into()),
-            extensions: http::Extensions::new(),
+            ..Self::default()
         }
     }
 
@@ -127,6 +208,12 @@ impl Admission {
     /// The role chosen at connect time, if any.
     pub fn chosen_role(&self) -> Option<&str> {
         self.role.as_deref()
+    }
+
+    /// The subprotocol negotiated for the connection: adapters echo it in the
+    /// `Sec-WebSocket-Protocol` header of the upgrade response.
+    pub fn subprotocol(&self) -> Option<&str> {
+        self.subprotocol.as_deref()
     }
 }
 
@@ -154,6 +241,11 @@ impl Rejection {
     /// 403: the credentials are valid but not enough.
     pub fn forbidden(message: impl Into<String>) -> Self {
         Self::new(StatusCode::FORBIDDEN, message)
+    }
+
+    /// 503: the server is shutting down or holds as many connections as allowed.
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, message)
     }
 
     /// The HTTP status to answer with.

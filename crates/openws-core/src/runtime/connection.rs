@@ -165,6 +165,8 @@ pub enum Outgoing {
     Text(Bytes),
     /// A close frame; nothing follows it.
     Close(CloseFrame),
+    /// A keepalive ping; the peer answers with a pong.
+    Ping,
 }
 
 /// Where a connection is in its life, as its outbound side sees it.

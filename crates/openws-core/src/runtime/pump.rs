@@ -1,13 +1,20 @@
 //! The frame pump every adapter shares: socket frames into a session, outbox into the socket.
 
+use std::future::pending;
 use std::ops::Deref;
 use std::pin::pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
+use tokio::sync::Notify;
+use tokio::time::Instant;
 
+use super::config::SessionConfig;
 use super::connection::{CloseFrame, Connection, Outbox, Outgoing};
+use super::rate::{TokenBucket, Verdict};
 use super::session::Session;
+use super::wire::{ErrorCode, FrameError};
 
 /// A frame read from the socket, as an adapter hands it to [`serve_connection`].
 #[derive(Debug)]
@@ -22,6 +29,10 @@ pub enum Inbound<T> {
     /// The peer broke the WebSocket protocol (RFC 6455); the connection closes
     /// with this frame (1002, or 1007 for text that is not UTF-8).
     Violation(CloseFrame),
+    /// A ping from the peer (the transport answers it): a sign of life.
+    Ping,
+    /// A pong from the peer, answering a keepalive ping.
+    Pong,
     /// The peer closed the connection.
     Close,
 }
@@ -52,6 +63,13 @@ enum End {
 /// for at most [`SessionConfig::close_grace`](crate::SessionConfig::close_grace),
 /// then stops. The session's open hooks run first and its close hooks once
 /// at the end, however the connection ended.
+///
+/// The pump also keeps the connection honest: it pings every
+/// [`SessionConfig::ping_interval`] and drops a peer that stays silent for
+/// more than [`SessionConfig::max_missed_pings`] intervals, closes one idle
+/// past [`SessionConfig::idle_timeout`], applies the inbound
+/// [`SessionConfig::rate_limit`], and on a graceful shutdown of the bindings
+/// closes with 1001 after the frames already queued.
 pub async fn serve_connection<T, E, In, Out>(
     mut session: Session,
     mut outbox: Outbox,
@@ -66,44 +84,83 @@ pub async fn serve_connection<T, E, In, Out>(
     let config = session.config().clone();
     let max_frame_bytes = config.max_frame_bytes;
     let connection = std::sync::Arc::clone(session.connection());
+    let gate = std::sync::Arc::clone(session.gate());
     tracing::debug!(connection = %connection.id(), role = session.role(), "connection opened");
     session.ready().await;
+    let liveness = Liveness::new();
+    let ping_due = Notify::new();
+    let mut bucket = config.rate_limit.map(TokenBucket::new);
     let mut outbound = pin!(outbound);
     let end = {
         let reader = pin!(async {
             let mut inbound = pin!(inbound);
             while let Some(frame) = inbound.next().await {
-                match frame {
-                    Ok(Inbound::Text(text)) if text.len() > max_frame_bytes => {
-                        return End::Close(too_big(max_frame_bytes));
-                    }
-                    Ok(Inbound::Text(text)) => {
-                        // A refused frame was answered with an error frame already.
-                        let _ = session.handle_text(&text).await;
-                    }
-                    Ok(Inbound::Binary(len)) if len > max_frame_bytes => {
-                        return End::Close(too_big(max_frame_bytes));
-                    }
-                    Ok(Inbound::Binary(_)) => {
-                        session.handle_binary().await;
-                    }
-                    Ok(Inbound::TooBig) => return End::Close(too_big(max_frame_bytes)),
-                    Ok(Inbound::Violation(frame)) => return End::Close(frame),
+                liveness.heard();
+                let message = match frame {
+                    Ok(Inbound::Ping | Inbound::Pong) => continue,
                     Ok(Inbound::Close) => return End::PeerGone,
                     Err(error) => {
                         session.error(&error);
                         return End::PeerGone;
                     }
+                    Ok(Inbound::TooBig) => return End::Close(too_big(max_frame_bytes)),
+                    Ok(Inbound::Violation(frame)) => return End::Close(frame),
+                    Ok(Inbound::Text(text)) if text.len() > max_frame_bytes => {
+                        return End::Close(too_big(max_frame_bytes));
+                    }
+                    Ok(Inbound::Binary(len)) if len > max_frame_bytes => {
+                        return End::Close(too_big(max_frame_bytes));
+                    }
+                    Ok(message) => message,
+                };
+                liveness.message();
+                match bucket.as_mut().map(TokenBucket::take) {
+                    Some(Verdict::Refuse) => {
+                        session.refuse(rate_limited(), None).await;
+                        continue;
+                    }
+                    Some(Verdict::Close) => {
+                        // The error frames already queued go out before the close frame.
+                        connection.close(flood());
+                        return pending().await;
+                    }
+                    Some(Verdict::Pass) | None => {}
+                }
+                match message {
+                    Inbound::Text(text) => {
+                        // A refused frame was answered with an error frame already.
+                        let _ = session.handle_text(&text).await;
+                    }
+                    Inbound::Binary(_) => {
+                        session.handle_binary().await;
+                    }
+                    // Answered before the rate limit.
+                    Inbound::TooBig
+                    | Inbound::Violation(_)
+                    | Inbound::Ping
+                    | Inbound::Pong
+                    | Inbound::Close => {}
                 }
             }
             End::PeerGone
         });
-        let writer = pin!(write_outbox(&mut outbox, outbound.as_mut()));
+        let writer = pin!(write_outbox(&mut outbox, outbound.as_mut(), &ping_due));
+        let shutdown = async {
+            gate.shutting_down().await;
+            connection.close(CloseFrame::new(
+                CloseFrame::GOING_AWAY,
+                "the server is shutting down",
+            ));
+            pending::<End>().await
+        };
         tokio::select! {
             end = reader => end,
             end = writer => end,
             () = connection.aborted() => End::Abort,
             () = drain_deadline(&connection, config.send_timeout) => End::Abort,
+            frame = keepalive(&config, &liveness, &ping_due) => End::Close(frame),
+            end = idle(config.idle_timeout, &liveness, &connection) => end,
+            end = shutdown => end,
         }
     };
     match &end {
@@ -136,12 +193,21 @@ pub async fn serve_connection<T, E, In, Out>(
     session.close().await;
 }
 
-/// Writes the outbox to the socket, batching what is ready before a flush.
+/// Writes the outbox to the socket, batching what is ready before a flush,
+/// and a ping whenever one is due.
 async fn write_outbox<Out: Sink<Outgoing>>(
     outbox: &mut Outbox,
     mut outbound: std::pin::Pin<&mut Out>,
+    ping_due: &Notify,
 ) -> End {
-    while let Some(first) = outbox.recv().await {
+    loop {
+        let first = tokio::select! {
+            frame = outbox.recv() => match frame {
+                Some(frame) => frame,
+                None => return End::WriterDone,
+            },
+            () = ping_due.notified() => Outgoing::Ping,
+        };
         let mut next = Some(first);
         while let Some(frame) = next.take() {
             let closing = matches!(frame, Outgoing::Close(_));
@@ -158,7 +224,99 @@ async fn write_outbox<Out: Sink<Outgoing>>(
             return End::WriterDone;
         }
     }
-    End::WriterDone
+}
+
+/// When the peer was last heard from, as the reader records it for the keepalive.
+struct Liveness {
+    started: Instant,
+    /// Frames of any kind heard so far.
+    frames: AtomicU64,
+    /// Milliseconds after `started` of the last message (text or binary frame).
+    last_message_ms: AtomicU64,
+}
+
+impl Liveness {
+    fn new() -> Self {
+        Self {
+            started: Instant::now(),
+            frames: AtomicU64::new(0),
+            last_message_ms: AtomicU64::new(0),
+        }
+    }
+
+    fn heard(&self) {
+        self.frames.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn message(&self) {
+        let now = self.started.elapsed().as_millis();
+        self.last_message_ms
+            .store(u64::try_from(now).unwrap_or(u64::MAX), Ordering::Relaxed);
+    }
+
+    fn frames(&self) -> u64 {
+        self.frames.load(Ordering::Relaxed)
+    }
+
+    fn since_last_message(&self) -> Duration {
+        let last = Duration::from_millis(self.last_message_ms.load(Ordering::Relaxed));
+        self.started.elapsed().saturating_sub(last)
+    }
+}
+
+/// Asks for a ping every interval; resolves with the close frame for a peer
+/// that let more than `max_missed_pings` intervals in a row pass in silence.
+async fn keepalive(config: &SessionConfig, liveness: &Liveness, ping_due: &Notify) -> CloseFrame {
+    let Some(interval) = config.ping_interval else {
+        return pending().await;
+    };
+    let mut ticks = tokio::time::interval_at(Instant::now() + interval, interval);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut seen = liveness.frames();
+    let mut missed = 0u32;
+    loop {
+        ticks.tick().await;
+        let heard = liveness.frames();
+        if heard == seen {
+            missed += 1;
+        } else {
+            missed = 0;
+            seen = heard;
+        }
+        if missed > config.max_missed_pings {
+            return CloseFrame::new(CloseFrame::POLICY, "keepalive: no answer to pings");
+        }
+        ping_due.notify_one();
+    }
+}
+
+/// Closes, after its queued frames, a connection that sent no message for `limit`.
+async fn idle(limit: Option<Duration>, liveness: &Liveness, connection: &Connection) -> End {
+    if let Some(limit) = limit {
+        loop {
+            let quiet = liveness.since_last_message();
+            if quiet >= limit {
+                connection.close(CloseFrame::new(CloseFrame::NORMAL, "idle timeout"));
+                break;
+            }
+            tokio::time::sleep(limit - quiet).await;
+        }
+    }
+    pending().await
+}
+
+fn rate_limited() -> FrameError {
+    FrameError::new(
+        ErrorCode::RateLimited,
+        "too many frames: this one was dropped; slow down",
+    )
+}
+
+fn flood() -> CloseFrame {
+    CloseFrame::new(
+        CloseFrame::POLICY,
+        "rate limit: too many frames refused within a second",
+    )
 }
 
 /// Resolves when a connection asked to close gracefully has not finished

@@ -9,6 +9,7 @@ use futures_util::FutureExt;
 use super::connect::Admission;
 use super::connection::{Connection, ConnectionId, Outbox};
 use super::context::CallParts;
+use super::gate::{Gate, Permit};
 use super::peer::Peer;
 use super::shared::{LifecycleHook, Runtime};
 use super::wire::{self, ErrorCode, FrameError, RequestId};
@@ -54,6 +55,8 @@ pub struct Session {
     connection: Arc<Connection>,
     peer: Option<Peer>,
     open_hooks_pending: bool,
+    /// The connection's place in the route's limits, freed when the session drops.
+    _permit: Option<Permit>,
 }
 
 impl Session {
@@ -69,6 +72,7 @@ impl Session {
             connection,
             peer: None,
             open_hooks_pending: false,
+            _permit: admission.permit,
         };
         if let Some(role) = admission.role
             && let Err(error) = session.open(&role)
@@ -80,6 +84,10 @@ impl Session {
 
     pub(crate) fn config(&self) -> &super::SessionConfig {
         &self.runtime.config
+    }
+
+    pub(crate) fn gate(&self) -> &Arc<Gate> {
+        &self.runtime.gate
     }
 
     /// The connection's id.
@@ -276,8 +284,12 @@ impl Session {
         }
     }
 
-    async fn refuse(&self, error: FrameError, id: Option<RequestId>) -> FrameError {
+    /// Answers a refused frame with an error frame (unless the route turned them off).
+    pub(crate) async fn refuse(&self, error: FrameError, id: Option<RequestId>) -> FrameError {
         tracing::debug!(connection = %self.connection.id(), code = %error.code, message = %error.message, "frame refused");
+        if !self.runtime.config.error_frames {
+            return error;
+        }
         let frame = wire::error_frame(self.runtime.contract.host_name(), &error, id.as_deref());
         if let Err(send_error) = self.connection.push(frame).await {
             tracing::debug!(connection = %self.connection.id(), %send_error, "error frame not delivered");

@@ -7,6 +7,7 @@ use futures_util::future::BoxFuture;
 use super::config::SessionConfig;
 use super::connect::{Admission, ConnectRequest, Rejection};
 use super::context::CallParts;
+use super::gate::{Gate, Subprotocol};
 use crate::contract::{Contract, RoleId};
 use crate::handler::Router;
 use crate::hub::Hub;
@@ -34,13 +35,28 @@ pub(crate) struct Runtime {
     pub(crate) open_hooks: Vec<LifecycleHook>,
     pub(crate) close_hooks: Vec<LifecycleHook>,
     pub(crate) config: SessionConfig,
+    pub(crate) gate: Arc<Gate>,
     pub(crate) management_token: Option<String>,
 }
 
 impl Runtime {
+    /// Admits a new connection: the gate's checks (shutdown, origin,
+    /// subprotocol, limits), then the role rule.
+    pub(crate) async fn admit(&self, request: ConnectRequest) -> Result<Admission, Rejection> {
+        let subprotocol = self.gate.check(&request)?;
+        let permit = self.gate.enter(&request)?;
+        let mut admission = self.choose_role(request).await?;
+        if let Some(protocol) = &subprotocol {
+            admission.extensions.insert(Subprotocol(protocol.clone()));
+        }
+        admission.subprotocol = subprotocol;
+        admission.permit = Some(permit);
+        Ok(admission)
+    }
+
     /// Decides which role a new connection holds: the connect hook's answer,
     /// else the fixed role, else the first frame (among the open roles).
-    pub(crate) async fn admit(&self, request: ConnectRequest) -> Result<Admission, Rejection> {
+    async fn choose_role(&self, request: ConnectRequest) -> Result<Admission, Rejection> {
         let admission = match &self.roles.connect_hook {
             Some(hook) => hook(request).await?,
             None => match &self.roles.fixed_role {

@@ -32,6 +32,8 @@ pub enum ErrorCode {
     HandlerError,
     /// The handler panicked; the connection stays usable.
     InternalError,
+    /// The connection sent frames faster than its rate limit; the frame was dropped.
+    RateLimited,
 }
 
 impl ErrorCode {
@@ -48,6 +50,7 @@ impl ErrorCode {
             Self::NotImplemented => "not_implemented",
             Self::HandlerError => "handler_error",
             Self::InternalError => "internal_error",
+            Self::RateLimited => "rate_limited",
         }
     }
 }

@@ -2,13 +2,12 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
 
 use serde_json::json;
 
 use crate::Server;
 use crate::apps::{self, RELAY_QUEUE};
-use crate::client::{Client, TIMEOUT};
+use crate::client::{Client, wait_until};
 
 /// How many shouts the flood sends, and how large each is: together far more
 /// than the stalled client's small receive buffer, the server's send buffer
@@ -57,15 +56,4 @@ pub async fn a_client_that_stops_reading_is_dropped<S: Server>() {
     let reader = received.await.unwrap();
     wait_until(|| hub.len() == 2, "the stalled client dropped").await;
     drop((stalled, reader));
-}
-
-async fn wait_until(condition: impl Fn() -> bool, what: &str) {
-    let deadline = tokio::time::Instant::now() + TIMEOUT;
-    while !condition() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(1)).await;
-    }
 }

@@ -1,19 +1,29 @@
 //! The conformance cases. Each starts its own server through the adapter
 //! under test, so cases share no state.
 
+mod admission;
 mod backpressure;
+mod browser_auth;
 mod chat;
 mod client;
 mod discovery;
 mod errors;
 mod framing;
 mod handshake;
+mod keepalive;
 mod lifecycle;
 mod management;
 mod rooms;
+mod shutdown;
 mod spec;
 
+pub use admission::{
+    connection_limit_answers_503_and_frees_places, origin_allow_list_is_enforced_and_changeable,
+    per_ip_limit_answers_503, rate_limit_refuses_frames_then_closes_a_flood,
+    subprotocol_is_negotiated_and_required,
+};
 pub use backpressure::a_client_that_stops_reading_is_dropped;
+pub use browser_auth::portal_connects_with_query_or_subprotocol_token;
 pub use chat::{
     chat_flow_across_three_connections, chat_flow_in_every_style,
     peer_handles_work_from_other_connections,
@@ -39,6 +49,7 @@ pub use handshake::{
     connect_hook_refuses_with_403, first_frame_opens_only_open_roles,
     fixed_role_holds_for_every_frame, role_spoofing_is_refused,
 };
+pub use keepalive::a_client_that_stops_answering_pings_is_dropped;
 pub use lifecycle::{
     close_hook_runs_once_when_client_closes, kick_with_reason_arrives_after_queued_frames,
     oversized_frame_closes_with_1009,
@@ -47,4 +58,5 @@ pub use management::{management_lists_pushes_and_closes, management_needs_its_to
 pub use rooms::{
     chat_rooms_and_user_ids_are_freed_on_leave, chat_users_cannot_impersonate_each_other,
 };
+pub use shutdown::shutdown_sends_1001_after_queued_frames;
 pub use spec::{spec_endpoint_lists_every_network, spec_ignores_forwarding_headers};
