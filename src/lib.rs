@@ -18,3 +18,11 @@ pub use openws_warp as warp;
 // types, `#[openws::host]` on the state's `impl` block with `#[handler]` methods.
 #[cfg(feature = "macros")]
 pub use openws_macros::{handler, host, role};
+
+/// The Redis backplane: `openws::redis::connect(url, config)` (feature `redis`).
+#[cfg(feature = "redis")]
+pub use openws_redis as redis;
+
+/// The NATS backplane: `openws::nats::connect(url, config)` (feature `nats`).
+#[cfg(feature = "nats")]
+pub use openws_nats as nats;

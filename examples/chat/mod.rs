@@ -144,9 +144,12 @@ pub(crate) fn bindings_in(
 /// The chat as the example servers run it: tokens from the environment, and
 /// the management endpoints on (see `docs/adapters.md`).
 pub(crate) fn bindings_from_env() -> Result<Bindings, BindError> {
-    builder(Style::Trait, portal_token_from_env())?
-        .management(admin_token_from_env())
-        .build()
+    builder_from_env()?.build()
+}
+
+/// [`bindings_from_env`] before it is built, for more options (a backplane).
+pub(crate) fn builder_from_env() -> Result<BindingsBuilder<Chat>, BindError> {
+    Ok(builder(Style::Trait, portal_token_from_env())?.management(admin_token_from_env()))
 }
 
 /// The chat network's handlers and route rules, written in `style`.

@@ -101,7 +101,10 @@ impl Bus for RedisBus {
                             None => continue,
                         },
                         Err(RecvError::Lagged(lost)) => {
-                            tracing::warn!(lost, "redis backplane: fell behind, messages from other nodes dropped");
+                            tracing::warn!(
+                                lost,
+                                "redis backplane: fell behind, messages from other nodes dropped"
+                            );
                         }
                         Err(RecvError::Closed) => return None,
                     }

@@ -163,7 +163,9 @@ impl Cluster {
     pub async fn start(bus: impl Bus, config: ClusterConfig) -> Result<Self, BackplaneError> {
         let node = ConnectionId::this_node();
         let all = format!("{}.all", config.prefix);
-        let inbound = bus.subscribe(vec![all.clone(), node_channel(&config, node)]).await?;
+        let inbound = bus
+            .subscribe(vec![all.clone(), node_channel(&config, node)])
+            .await?;
         let shared = Arc::new(Shared {
             bus: Box::new(bus),
             config,
@@ -174,7 +176,9 @@ impl Cluster {
             pending: Mutex::default(),
             requests: AtomicU64::new(1),
         });
-        shared.publish_to_all(&Header::Heartbeat { origin: node }, b"").await?;
+        shared
+            .publish_to_all(&Header::Heartbeat { origin: node }, b"")
+            .await?;
         let tasks = Tasks(vec![
             tokio::spawn(Arc::clone(&shared).receive(inbound)),
             tokio::spawn(Arc::clone(&shared).beat()),

@@ -125,7 +125,12 @@ mod tests {
 
     #[test]
     fn foreign_bytes_are_refused_not_panicked_on() {
-        for bytes in [&b""[..], b"\x00\x00", b"\x00\x00\x00\x09{}", b"\xff\xff\xff\xffxx"] {
+        for bytes in [
+            &b""[..],
+            b"\x00\x00",
+            b"\x00\x00\x00\x09{}",
+            b"\xff\xff\xff\xffxx",
+        ] {
             assert!(matches!(
                 decode(&Bytes::copy_from_slice(bytes)),
                 Err(DecodeError::Truncated)
