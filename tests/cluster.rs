@@ -7,7 +7,7 @@ mod cluster_support;
 
 use std::time::Duration;
 
-use cluster_support::{Node, management, unique_prefix};
+use cluster_support::{Node, PrivateBroker, eventually, management, unique_prefix};
 use openws::ConnectionId;
 use openws_testkit::client::Client;
 use serde_json::{Value, json};
@@ -23,6 +23,72 @@ async fn redis_cluster_behaves_as_one_chat_server() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nats_cluster_behaves_as_one_chat_server() {
     chat_across_three_nodes("nats", &[("NATS_URL", NATS_URL)]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_restart_is_survived_with_a_logged_gap() {
+    broker_restart_is_survived("redis", "REDIS_URL").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nats_restart_is_survived_with_a_logged_gap() {
+    broker_restart_is_survived("nats", "NATS_URL").await;
+}
+
+/// Two nodes on a broker of the test's own; the broker is killed and started
+/// again: the nodes stay up, log the gap, and the room works again.
+async fn broker_restart_is_survived(backplane: &str, url_variable: &str) {
+    let mut broker = PrivateBroker::start(if backplane == "redis" {
+        "redis"
+    } else {
+        "nats"
+    })
+    .await;
+    let url = broker.url();
+    let prefix = unique_prefix(backplane);
+    let env = [(url_variable, url.as_str())];
+    let a = Node::start(backplane, &prefix, &env).await;
+    let b = Node::start(backplane, &prefix, &env).await;
+    let mut alice = Client::connect(a.addr, "/chat").await;
+    let mut bob = Client::connect(b.addr, "/chat").await;
+    enter(&mut alice, "createRoom", "alice").await;
+    alice.expect_message("joinedRoom").await;
+    enter(&mut bob, "joinRoom", "bob").await;
+    bob.expect_message("joinedRoom").await;
+    alice.expect_message("joinedRoom").await;
+
+    broker.stop().await;
+    let limit = Duration::from_secs(15);
+    eventually(limit, "both nodes log the lost broker", || {
+        a.logged("connection lost") && b.logged("connection lost")
+    })
+    .await;
+    broker.restart().await;
+    eventually(limit, "both nodes log the gap once reconnected", || {
+        a.logged("reconnected") && b.logged("reconnected")
+    })
+    .await;
+
+    // Frames sent before the subscriptions are back may be lost (at most
+    // once), so alice speaks until bob hears her.
+    let heard = async {
+        for attempt in 0.. {
+            say(&mut alice, "alice", &format!("back {attempt}")).await;
+            if let Ok(frame) = tokio::time::timeout(
+                Duration::from_millis(500),
+                bob.expect_message("receivedMessage"),
+            )
+            .await
+            {
+                return frame;
+            }
+        }
+        unreachable!()
+    };
+    let frame = tokio::time::timeout(limit, heard)
+        .await
+        .expect("the room works again");
+    assert!(frame["text"].as_str().unwrap().starts_with("back"));
 }
 
 async fn chat_across_three_nodes(backplane: &str, env: &[(&str, &str)]) {

@@ -143,3 +143,109 @@ pub async fn management(addr: SocketAddr, method: &str, path: &str, body: &str) 
         .expect("status");
     (status, serde_json::from_str(body).unwrap_or(Value::Null))
 }
+
+/// A broker of this test's own on a free loopback port (the machine's
+/// `redis-server` or `nats-server`), to restart without disturbing anyone.
+#[derive(Debug)]
+pub struct PrivateBroker {
+    kind: &'static str,
+    port: u16,
+    child: Child,
+}
+
+impl PrivateBroker {
+    /// Starts `redis` or `nats` on a free port and waits until it accepts connections.
+    pub async fn start(kind: &'static str) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        Self::start_on(kind, port).await
+    }
+
+    async fn start_on(kind: &'static str, port: u16) -> Self {
+        let port_text = port.to_string();
+        let mut command = match kind {
+            "redis" => {
+                let mut c = Command::new("redis-server");
+                c.args([
+                    "--bind",
+                    "127.0.0.1",
+                    "--port",
+                    &port_text,
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                ]);
+                c
+            }
+            _ => {
+                let mut c = Command::new(nats_server());
+                c.args(["-a", "127.0.0.1", "-p", &port_text]);
+                c
+            }
+        };
+        let child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {kind} server: {e}"));
+        let accepting = async {
+            while tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_err()
+            {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        };
+        tokio::time::timeout(START_TIMEOUT, accepting)
+            .await
+            .unwrap_or_else(|_| panic!("{kind} server did not listen on {port}"));
+        Self { kind, port, child }
+    }
+
+    /// The URL clients connect to.
+    pub fn url(&self) -> String {
+        format!("{}://127.0.0.1:{}", self.kind, self.port)
+    }
+
+    /// Kills the server, then starts a fresh one on the same port.
+    pub async fn restart(&mut self) {
+        self.child.kill().await.expect("kill broker");
+        let fresh = Self::start_on(self.kind, self.port).await;
+        *self = fresh;
+    }
+
+    /// Kills the server.
+    pub async fn stop(&mut self) {
+        self.child.kill().await.expect("kill broker");
+    }
+}
+
+/// `nats-server` from `PATH`, else where Debian installs it.
+fn nats_server() -> PathBuf {
+    let on_path = std::env::var_os("PATH").into_iter().flat_map(|p| {
+        std::env::split_paths(&p)
+            .map(|dir| dir.join("nats-server"))
+            .collect::<Vec<_>>()
+    });
+    on_path
+        .chain([PathBuf::from("/usr/sbin/nats-server")])
+        .find(|candidate| candidate.exists())
+        .unwrap_or_else(|| PathBuf::from("nats-server"))
+}
+
+/// Waits until `condition` holds, checking every 100 ms, for at most `limit`.
+pub async fn eventually(limit: Duration, what: &str, mut condition: impl FnMut() -> bool) {
+    let waiting = async {
+        while !condition() {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    tokio::time::timeout(limit, waiting)
+        .await
+        .unwrap_or_else(|_| panic!("not within {limit:?}: {what}"));
+}
