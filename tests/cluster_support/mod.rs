@@ -16,7 +16,7 @@ use tokio::sync::oneshot;
 const START_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// A channel prefix no other run uses.
-pub fn unique_prefix(backplane: &str) -> String {
+pub(crate) fn unique_prefix(backplane: &str) -> String {
     let nanos = SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
         .unwrap()
@@ -26,17 +26,17 @@ pub fn unique_prefix(backplane: &str) -> String {
 
 /// A running `chat_cluster` process; killed when dropped.
 #[derive(Debug)]
-pub struct Node {
+pub(crate) struct Node {
     /// Where it serves.
-    pub addr: SocketAddr,
+    pub(crate) addr: SocketAddr,
     child: Child,
     /// Everything it logged so far.
-    pub log: Arc<Mutex<Vec<String>>>,
+    pub(crate) log: Arc<Mutex<Vec<String>>>,
 }
 
 impl Node {
     /// Starts a node on a free port and waits until it listens.
-    pub async fn start(backplane: &str, prefix: &str, env: &[(&str, &str)]) -> Self {
+    pub(crate) async fn start(backplane: &str, prefix: &str, env: &[(&str, &str)]) -> Self {
         let mut command = Command::new(example_binary());
         command
             .args(["--backplane", backplane])
@@ -78,12 +78,12 @@ impl Node {
     }
 
     /// Kills the process at once (no goodbye to the cluster) and waits for it.
-    pub async fn kill(&mut self) {
+    pub(crate) async fn kill(&mut self) {
         self.child.kill().await.expect("kill node");
     }
 
     /// Whether a line of its log contains `text`.
-    pub fn logged(&self, text: &str) -> bool {
+    pub(crate) fn logged(&self, text: &str) -> bool {
         self.log
             .lock()
             .unwrap()
@@ -119,7 +119,12 @@ fn example_binary() -> PathBuf {
 
 /// One request to the management endpoints with the example's admin token:
 /// the status and the JSON body.
-pub async fn management(addr: SocketAddr, method: &str, path: &str, body: &str) -> (u16, Value) {
+pub(crate) async fn management(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    body: &str,
+) -> (u16, Value) {
     let exchange = async {
         let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
         let request = format!(
@@ -147,7 +152,7 @@ pub async fn management(addr: SocketAddr, method: &str, path: &str, body: &str) 
 /// A broker of this test's own on a free loopback port (the machine's
 /// `redis-server` or `nats-server`), to restart without disturbing anyone.
 #[derive(Debug)]
-pub struct PrivateBroker {
+pub(crate) struct PrivateBroker {
     kind: &'static str,
     port: u16,
     child: Child,
@@ -155,7 +160,7 @@ pub struct PrivateBroker {
 
 impl PrivateBroker {
     /// Starts `redis` or `nats` on a free port and waits until it accepts connections.
-    pub async fn start(kind: &'static str) -> Self {
+    pub(crate) async fn start(kind: &'static str) -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("free port")
@@ -208,19 +213,19 @@ impl PrivateBroker {
     }
 
     /// The URL clients connect to.
-    pub fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("{}://127.0.0.1:{}", self.kind, self.port)
     }
 
     /// Kills the server, then starts a fresh one on the same port.
-    pub async fn restart(&mut self) {
+    pub(crate) async fn restart(&mut self) {
         self.child.kill().await.expect("kill broker");
         let fresh = Self::start_on(self.kind, self.port).await;
         *self = fresh;
     }
 
     /// Kills the server.
-    pub async fn stop(&mut self) {
+    pub(crate) async fn stop(&mut self) {
         self.child.kill().await.expect("kill broker");
     }
 }
@@ -239,7 +244,7 @@ fn nats_server() -> PathBuf {
 }
 
 /// Waits until `condition` holds, checking every 100 ms, for at most `limit`.
-pub async fn eventually(limit: Duration, what: &str, mut condition: impl FnMut() -> bool) {
+pub(crate) async fn eventually(limit: Duration, what: &str, mut condition: impl FnMut() -> bool) {
     let waiting = async {
         while !condition() {
             tokio::time::sleep(Duration::from_millis(100)).await;
