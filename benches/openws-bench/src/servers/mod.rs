@@ -86,16 +86,17 @@ impl Backplane {
     pub(crate) async fn join(
         self,
         prefix: &str,
-    ) -> Result<Option<openws::hub::cluster::Cluster>, Error> {
-        let config = openws::hub::cluster::ClusterConfig::default().prefix(prefix);
+    ) -> Result<Option<::openws::hub::cluster::Cluster>, Error> {
+        let config = ::openws::hub::cluster::ClusterConfig::default().prefix(prefix);
         let url = |name: &str, default: &str| std::env::var(name).unwrap_or(default.to_owned());
         Ok(match self {
             Backplane::Local => None,
             Backplane::Redis => Some(
-                openws::redis::connect(&url("REDIS_URL", "redis://127.0.0.1:6379"), config).await?,
+                ::openws::redis::connect(&url("REDIS_URL", "redis://127.0.0.1:6379"), config)
+                    .await?,
             ),
             Backplane::Nats => Some(
-                openws::nats::connect(&url("NATS_URL", "nats://127.0.0.1:4222"), config).await?,
+                ::openws::nats::connect(&url("NATS_URL", "nats://127.0.0.1:4222"), config).await?,
             ),
         })
     }
