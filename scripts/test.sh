@@ -7,4 +7,6 @@ cd "$(dirname "$0")/.."
 
 bash scripts/install-browser.sh
 bash crates/openws-cli/tests/js/install.sh
+# The cluster tests run against the machine's Redis and NATS.
+bash .ci/brokers.sh
 cargo test --workspace --all-features "$@"

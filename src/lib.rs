@@ -23,3 +23,11 @@ pub use openws_client as client;
 // types, `#[openws::host]` on the state's `impl` block with `#[handler]` methods.
 #[cfg(feature = "macros")]
 pub use openws_macros::{handler, host, role};
+
+/// The Redis backplane: `openws::redis::connect(url, config)` (feature `redis`).
+#[cfg(feature = "redis")]
+pub use openws_redis as redis;
+
+/// The NATS backplane: `openws::nats::connect(url, config)` (feature `nats`).
+#[cfg(feature = "nats")]
+pub use openws_nats as nats;

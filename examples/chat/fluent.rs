@@ -80,7 +80,7 @@ pub(crate) fn bind_json(network: Network, chat: Chat) -> Result<BindingsBuilder<
         .on(
             "requestRoomStats",
             |ctx: Ctx<Chat>, payload: Value| async move {
-                let stats = ctx.state().room_stats(ctx.hub(), read(payload)?)?;
+                let stats = ctx.state().room_stats(ctx.hub(), read(payload)?).await?;
                 ctx.reply("receivedRoomStats", &stats).await?;
                 Ok::<_, HandlerError>(())
             },

@@ -67,7 +67,7 @@ impl Chat {
         ctx: Ctx<Self>,
         request: RequestRoomStats,
     ) -> Result<(), HandlerError> {
-        let stats = self.room_stats(ctx.hub(), request)?;
+        let stats = self.room_stats(ctx.hub(), request).await?;
         ctx.reply(portal::ReceivedRoomStats::NAME, &stats).await?;
         Ok(())
     }

@@ -13,6 +13,7 @@ pub(crate) mod trait_first;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+use openws::hub::Labels;
 use openws::{
     Admission, BindError, Bindings, BindingsBuilder, ConnectRequest, Connection, ConnectionId,
     HandlerError, Hub, Network, Peer, Rejection,
@@ -143,9 +144,12 @@ pub(crate) fn bindings_in(
 /// The chat as the example servers run it: tokens from the environment, and
 /// the management endpoints on (see `docs/adapters.md`).
 pub(crate) fn bindings_from_env() -> Result<Bindings, BindError> {
-    builder(Style::Trait, portal_token_from_env())?
-        .management(admin_token_from_env())
-        .build()
+    builder_from_env()?.build()
+}
+
+/// [`bindings_from_env`] before it is built, for more options (a backplane).
+pub(crate) fn builder_from_env() -> Result<BindingsBuilder<Chat>, BindError> {
+    Ok(builder(Style::Trait, portal_token_from_env())?.management(admin_token_from_env()))
 }
 
 /// The chat network's handlers and route rules, written in `style`.
@@ -193,6 +197,9 @@ pub(crate) fn admin_token_from_env() -> String {
     std::env::var("CHAT_ADMIN_TOKEN").unwrap_or_else(|_| DEFAULT_ADMIN_TOKEN.to_owned())
 }
 
+/// The label naming a client's user, shown in listings on every node.
+pub(crate) const USER_LABEL: &str = "user";
+
 /// The user id a client connection speaks as, bound by its first
 /// `createRoom` or `joinRoom` (per-connection state).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -224,6 +231,7 @@ impl Chat {
         self.claim(peer.connection(), &request.user_id)?;
         peer.hub()
             .create_room(peer.connection_id(), &request.room_id)
+            .await
             .map_err(refused)?;
         let joined = JoinedRoom {
             room_id: request.room_id,
@@ -242,6 +250,7 @@ impl Chat {
         self.claim(peer.connection(), &request.user_id)?;
         peer.hub()
             .join_existing(peer.connection_id(), &request.room_id)
+            .await
             .map_err(refused)?;
         let joined = JoinedRoom {
             room_id: request.room_id,
@@ -271,7 +280,7 @@ impl Chat {
                     message.room_id
                 )));
             }
-        } else if hub.members(&message.room_id).is_empty() {
+        } else if !hub.room_exists(&message.room_id).await.map_err(refused)? {
             return Err(no_room(&message.room_id));
         }
         let received = ReceivedMessage {
@@ -286,17 +295,21 @@ impl Chat {
         Ok(())
     }
 
-    /// Who is in a room, in the order they joined.
-    pub(crate) fn room_stats(
+    /// Who is in a room, on every node: each node's members in the order they
+    /// joined. Members are named by their `user` label, which other nodes see.
+    pub(crate) async fn room_stats(
         &self,
         hub: &Hub,
         request: RequestRoomStats,
     ) -> Result<ReceivedRoomStats, HandlerError> {
-        let members: Vec<String> = hub
-            .members(&request.room_id)
-            .iter()
-            .filter_map(|member| member.connection().get::<Speaker>())
-            .map(|Speaker(user)| user)
+        let listing = hub.list(Some(&request.room_id)).await.map_err(refused)?;
+        if !listing.unanswered_nodes.is_empty() {
+            tracing::warn!(nodes = ?listing.unanswered_nodes, "room stats without some nodes");
+        }
+        let members: Vec<String> = listing
+            .connections
+            .into_iter()
+            .filter_map(|mut member| member.labels.remove(USER_LABEL))
             .collect();
         if members.is_empty() {
             return Err(no_room(&request.room_id));
@@ -335,6 +348,7 @@ impl Chat {
             };
         }
         connection.insert(Speaker(user_id.to_owned()));
+        connection.insert(Labels::new().with(USER_LABEL, user_id));
         Ok(())
     }
 

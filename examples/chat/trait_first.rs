@@ -102,7 +102,7 @@ async fn send_message(ctx: Ctx<Chat>, message: SendMessage) -> Result<(), Handle
 }
 
 async fn request_room_stats(ctx: Ctx<Chat>, request: RequestRoomStats) -> Result<(), HandlerError> {
-    let stats = ctx.state().room_stats(ctx.hub(), request)?;
+    let stats = ctx.state().room_stats(ctx.hub(), request).await?;
     ctx.reply(RoomStats::NAME, &stats).await?;
     Ok(())
 }

@@ -6,6 +6,8 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use crate::frame::{FramePath, FrameRunner};
+use crate::scenario::{self, ClusterParams, ClusterRow};
+use crate::servers::Backplane;
 use crate::suite::FrameParams;
 use crate::{BroadcastParams, Error, FanoutParams, MemoryParams, Server, Suite, servers};
 
@@ -85,6 +87,32 @@ enum Command {
         /// Where to listen (port 0 picks a free one).
         #[arg(long, default_value = "127.0.0.1:0")]
         addr: SocketAddr,
+        /// What joins this node's `/chat` to other nodes.
+        #[arg(long, value_enum, default_value = "local")]
+        backplane: Backplane,
+        /// The cluster's channel prefix.
+        #[arg(long, default_value = "openws-bench")]
+        prefix: String,
+    },
+    /// One room spanning several openws-axum nodes joined by a backplane,
+    /// against the same room on one node: delivery latency (paced) and
+    /// throughput (saturated).
+    Cluster {
+        /// The backplanes to compare with one node, comma-separated.
+        #[arg(long, value_enum, value_delimiter = ',', default_value = "redis,nats")]
+        backplanes: Vec<Backplane>,
+        /// Nodes of each cluster.
+        #[arg(long, default_value_t = 3)]
+        nodes: usize,
+        /// Members of the room, spread over the nodes in turn.
+        #[arg(long, default_value_t = 12)]
+        members: usize,
+        /// Messages each member sends when saturated.
+        #[arg(long, default_value_t = 500)]
+        messages: usize,
+        /// Messages per second each member sends when paced.
+        #[arg(long, default_value_t = 20.0)]
+        rate: f64,
     },
 }
 
@@ -100,7 +128,42 @@ struct Selection {
 pub fn run(cli: Cli) -> Result<(), Error> {
     let exe = std::env::current_exe()?;
     let suite = match cli.command {
-        Command::Serve { server, addr } => return servers::serve(server, addr),
+        Command::Serve {
+            server,
+            addr,
+            backplane,
+            prefix,
+        } => return servers::serve(server, addr, backplane, &prefix),
+        Command::Cluster {
+            backplanes,
+            nodes,
+            members,
+            messages,
+            rate,
+        } => {
+            let params = ClusterParams {
+                backplanes,
+                nodes,
+                saturated: FanoutParams {
+                    rooms: 1,
+                    members,
+                    messages,
+                    rate: None,
+                    timeout: Duration::from_secs(60),
+                },
+                paced: FanoutParams {
+                    rooms: 1,
+                    members,
+                    messages: (rate * 5.0).ceil() as usize,
+                    rate: Some(rate),
+                    timeout: Duration::from_secs(60),
+                },
+            };
+            let rows =
+                tokio::runtime::Runtime::new()?.block_on(scenario::cluster(&exe, &params))?;
+            println!("{}", ClusterRow::to_markdown(&rows, &params));
+            return Ok(());
+        }
         Command::FrameCost { path, iterations } => {
             let elapsed = FrameRunner::new(path).run(iterations);
             println!("{} frames on {} in {elapsed:?}", iterations, path.name());

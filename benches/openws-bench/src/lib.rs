@@ -21,10 +21,10 @@ mod suite;
 pub use cli::{Cli, run};
 pub use report::Report;
 pub use scenario::{
-    BroadcastParams, BroadcastResult, BroadcastStep, FanoutParams, FanoutResult, MemoryParams,
-    MemoryResult,
+    BroadcastParams, BroadcastResult, BroadcastStep, ClusterParams, ClusterRow, FanoutParams,
+    FanoutResult, MemoryParams, MemoryResult,
 };
-pub use servers::Server;
+pub use servers::{Backplane, Server};
 pub use suite::{FrameCost, Suite};
 
 /// Any failure of the harness, with a message saying what went wrong.

@@ -30,6 +30,15 @@ pub(crate) struct Running {
 impl Running {
     /// Starts `server` (Rust servers through `exe serve`), waits until it accepts.
     pub(crate) async fn start(server: Server, exe: &Path) -> Result<Self, Error> {
+        Self::start_with(server, exe, &[]).await
+    }
+
+    /// [`Running::start`] with more arguments for `exe serve`.
+    pub(crate) async fn start_with(
+        server: Server,
+        exe: &Path,
+        serve_args: &[&str],
+    ) -> Result<Self, Error> {
         let mut command = match server {
             Server::Node => {
                 install_node().await?;
@@ -40,6 +49,7 @@ impl Running {
             _ => {
                 let mut command = Command::new(exe);
                 command.args(["serve", "--server", server.name(), "--addr", "127.0.0.1:0"]);
+                command.args(serve_args);
                 command
             }
         };

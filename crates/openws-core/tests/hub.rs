@@ -76,18 +76,18 @@ async fn rooms_list_members_in_join_order_and_free_when_empty() {
     assert_eq!(members, [a.connection_id(), b.connection_id()]);
     assert_eq!(b.connection().rooms(), ["r"]);
     assert!(matches!(
-        hub.create_room(b.connection_id(), "r"),
+        hub.create_room(b.connection_id(), "r").await,
         Err(HubError::RoomExists(_))
     ));
     assert!(matches!(
-        hub.join_existing(b.connection_id(), "nowhere"),
+        hub.join_existing(b.connection_id(), "nowhere").await,
         Err(HubError::NoSuchRoom(_))
     ));
     assert!(a.leave("r"));
     assert!(!a.leave("r"));
     assert!(b.leave("r"));
     assert!(hub.rooms().is_empty(), "an empty room is freed");
-    hub.create_room(a.connection_id(), "r").unwrap();
+    hub.create_room(a.connection_id(), "r").await.unwrap();
 }
 
 #[tokio::test]

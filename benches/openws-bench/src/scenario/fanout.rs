@@ -74,6 +74,16 @@ const FILLER: &str = "the quick brown fox jumps over the lazy dog";
 
 /// Runs the scenario against `server`.
 pub(crate) async fn run(server: &Running, params: &FanoutParams) -> Result<FanoutResult, Error> {
+    run_across(&[server], params).await
+}
+
+/// Runs the scenario against the nodes of a cluster: the members of each
+/// room connect to the nodes in turn, so every room spans every node. The
+/// server CPU is the nodes' sum.
+pub(crate) async fn run_across(
+    nodes: &[&Running],
+    params: &FanoutParams,
+) -> Result<FanoutResult, Error> {
     let FanoutParams {
         rooms,
         members,
@@ -81,11 +91,11 @@ pub(crate) async fn run(server: &Running, params: &FanoutParams) -> Result<Fanou
         rate,
         timeout,
     } = *params;
-    let addr = server.addr();
+    let addrs: Vec<SocketAddr> = nodes.iter().map(|node| node.addr()).collect();
     if members < 2 || rooms == 0 || messages == 0 {
         return Err("fan-out needs rooms, two members per room and messages".into());
     }
-    let rooms_ws = try_join_all((0..rooms).map(|room| set_up_room(addr, room, members))).await?;
+    let rooms_ws = try_join_all((0..rooms).map(|room| set_up_room(&addrs, room, members))).await?;
     let per_member = ((members - 1) * messages) as u64;
     let deadline = Instant::now() + timeout;
     let mut readers = JoinSet::new();
@@ -97,7 +107,7 @@ pub(crate) async fn run(server: &Running, params: &FanoutParams) -> Result<Fanou
             senders.push((sink, user_id(room, member), room_id(room)));
         }
     }
-    let cpu_before = server.cpu_time()?;
+    let cpu_before = cpu_time(nodes)?;
     let start = now_us();
     let first_send = Instant::now();
     let count = senders.len();
@@ -126,7 +136,7 @@ pub(crate) async fn run(server: &Running, params: &FanoutParams) -> Result<Fanou
         latencies.extend(reading.latencies);
         open.push(stream);
     }
-    let server_cpu = server.cpu_time()?.saturating_sub(cpu_before);
+    let server_cpu = cpu_time(nodes)?.saturating_sub(cpu_before);
     let mut sinks = Vec::with_capacity(rooms * members);
     while let Some(sent) = sending.join_next().await {
         sinks.push(sent??);
@@ -142,6 +152,11 @@ pub(crate) async fn run(server: &Running, params: &FanoutParams) -> Result<Fanou
     })
 }
 
+/// CPU time the nodes used so far, together.
+fn cpu_time(nodes: &[&Running]) -> Result<Duration, Error> {
+    nodes.iter().map(|node| node.cpu_time()).sum()
+}
+
 fn user_id(room: usize, member: usize) -> String {
     format!("f{room}-{member}")
 }
@@ -153,10 +168,11 @@ fn room_id(room: usize) -> String {
 /// Connects a room's members: the first creates it, the others join one by
 /// one, each waiting for its own `joinedRoom` (sent after every earlier
 /// member's), so the room is complete on the server when this returns.
-async fn set_up_room(addr: SocketAddr, room: usize, members: usize) -> Result<Vec<Ws>, Error> {
+/// Member `i` connects to `addrs[i % addrs.len()]`.
+async fn set_up_room(addrs: &[SocketAddr], room: usize, members: usize) -> Result<Vec<Ws>, Error> {
     let mut sockets = Vec::with_capacity(members);
     for member in 0..members {
-        let mut ws = connect(addr, "/chat").await?;
+        let mut ws = connect(addrs[member % addrs.len()], "/chat").await?;
         let message = if member == 0 {
             "createRoom"
         } else {

@@ -1,6 +1,7 @@
 //! The load scenarios, each run against one started server.
 
 mod broadcast;
+mod cluster;
 mod fanout;
 mod memory;
 
@@ -8,6 +9,8 @@ use std::time::Duration;
 
 pub(crate) use broadcast::run as broadcast;
 pub use broadcast::{BroadcastParams, BroadcastResult, BroadcastStep};
+pub(crate) use cluster::run as cluster;
+pub use cluster::{ClusterParams, ClusterRow};
 pub(crate) use fanout::run as fanout;
 pub use fanout::{FanoutParams, FanoutResult};
 pub(crate) use memory::run as memory;

@@ -61,9 +61,59 @@ impl Server {
     }
 }
 
+/// What joins the nodes of a cluster run (`/chat` only; `/bench` stays local).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Backplane {
+    /// One process, the in-process hub.
+    Local,
+    /// Redis publish/subscribe at `REDIS_URL` (default `redis://127.0.0.1:6379`).
+    Redis,
+    /// NATS at `NATS_URL` (default `nats://127.0.0.1:4222`).
+    Nats,
+}
+
+impl Backplane {
+    /// The name used on the command line and in tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backplane::Local => "local",
+            Backplane::Redis => "redis",
+            Backplane::Nats => "nats",
+        }
+    }
+
+    /// Joins the cluster of nodes using `prefix`; `None` for the local hub.
+    pub(crate) async fn join(
+        self,
+        prefix: &str,
+    ) -> Result<Option<::openws::hub::cluster::Cluster>, Error> {
+        let config = ::openws::hub::cluster::ClusterConfig::default().prefix(prefix);
+        let url = |name: &str, default: &str| std::env::var(name).unwrap_or(default.to_owned());
+        Ok(match self {
+            Backplane::Local => None,
+            Backplane::Redis => Some(
+                ::openws::redis::connect(&url("REDIS_URL", "redis://127.0.0.1:6379"), config)
+                    .await?,
+            ),
+            Backplane::Nats => Some(
+                ::openws::nats::connect(&url("NATS_URL", "nats://127.0.0.1:4222"), config).await?,
+            ),
+        })
+    }
+}
+
 /// Serves `server` on `addr` until the process is killed, printing
-/// `listening <addr>` on stdout once it accepts connections.
-pub(crate) fn serve(server: Server, addr: SocketAddr) -> Result<(), Error> {
+/// `listening <addr>` on stdout once it accepts connections. `/chat` goes
+/// through `backplane` (openws-rs on axum only).
+pub(crate) fn serve(
+    server: Server,
+    addr: SocketAddr,
+    backplane: Backplane,
+    prefix: &str,
+) -> Result<(), Error> {
+    if backplane != Backplane::Local && server != Server::OpenwsAxum {
+        return Err("a backplane is only wired for --server openws-axum".into());
+    }
     // Quiet unless asked: `RUST_LOG=debug` shows, for instance, peers not reached.
     if let Ok(filter) = tracing_subscriber::EnvFilter::try_from_default_env() {
         tracing_subscriber::fmt()
@@ -73,7 +123,7 @@ pub(crate) fn serve(server: Server, addr: SocketAddr) -> Result<(), Error> {
     }
     match server {
         Server::Limit => limit::serve(addr),
-        Server::OpenwsAxum => openws::serve_axum(addr),
+        Server::OpenwsAxum => openws::serve_axum(addr, backplane, prefix),
         Server::OpenwsActix => openws::serve_actix(addr),
         Server::OpenwsWarp => openws::serve_warp(addr),
         Server::Node => Err("the Node server runs under node: benches/node/server.js".into()),

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use openws::spec::MessageSpec;
 use openws::{BindError, Bindings, Ctx, HandlerError, Network, schema_for};
 
-use super::{Broadcast, announce, listen, tokio_runtime};
+use super::{Backplane, Broadcast, announce, listen, tokio_runtime};
 use crate::Error;
 use crate::chat::{self, Chat, RoomRequest, SendMessage};
 
@@ -71,14 +71,26 @@ pub(crate) fn bench_bindings() -> Result<Bindings, BindError> {
         .build()
 }
 
-/// openws-rs on axum.
-pub(crate) fn serve_axum(addr: SocketAddr) -> Result<(), Error> {
+/// openws-rs on axum, `/chat` joined to other nodes through `backplane`.
+pub(crate) fn serve_axum(
+    addr: SocketAddr,
+    backplane: Backplane,
+    prefix: &str,
+) -> Result<(), Error> {
     use openws::axum::RouterExt;
-    let networks = openws::Networks::new();
-    let app = axum::Router::new()
-        .openws("/chat", chat_bindings(), &networks)
-        .openws("/bench", bench_bindings()?, &networks);
     tokio_runtime()?.block_on(async {
+        let chat = match backplane.join(prefix).await? {
+            Some(cluster) => chat::builder(chat::Style::Trait, PORTAL_TOKEN)?
+                .backplane(cluster)
+                .build()?,
+            None => chat_bindings(),
+        };
+        let networks = openws::Networks::new();
+        let app = axum::Router::new().openws("/chat", chat, &networks).openws(
+            "/bench",
+            bench_bindings()?,
+            &networks,
+        );
         let listener = listen(addr)?;
         announce(listener.local_addr()?);
         axum::serve(listener, app).await?;

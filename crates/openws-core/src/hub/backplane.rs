@@ -1,6 +1,7 @@
 //! The seam every operation that crosses connections goes through, so that a
 //! multi-node backplane (Redis, NATS) plugs in without touching handlers.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use bytes::Bytes;
@@ -115,6 +116,9 @@ pub struct ConnectionInfo {
     pub frames_out: u64,
     /// Frames waiting in its outbound queue.
     pub queue_depth: usize,
+    /// Its [`Labels`](super::Labels): what the application shows of it on every node.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
 }
 
 /// Connections gathered from every node, and the nodes that did not answer in time.
@@ -175,6 +179,15 @@ pub trait Backplane: Send + Sync + fmt::Debug + 'static {
         local: &'a Registry,
         room: Option<&'a str>,
     ) -> BoxFuture<'a, Result<Listing, BackplaneError>>;
+
+    /// Whether `room` has members on any node; what
+    /// [`Hub::create_room`](super::Hub::create_room) and
+    /// [`Hub::join_existing`](super::Hub::join_existing) ask before they decide.
+    fn room_exists<'a>(
+        &'a self,
+        local: &'a Registry,
+        room: &'a str,
+    ) -> BoxFuture<'a, Result<bool, BackplaneError>>;
 }
 
 /// The in-process backplane: every connection lives in this process.
@@ -214,5 +227,13 @@ impl Backplane for LocalBackplane {
             unanswered_nodes: Vec::new(),
         };
         Box::pin(std::future::ready(Ok(listing)))
+    }
+
+    fn room_exists<'a>(
+        &'a self,
+        local: &'a Registry,
+        room: &'a str,
+    ) -> BoxFuture<'a, Result<bool, BackplaneError>> {
+        Box::pin(std::future::ready(Ok(local.has_room(room))))
     }
 }

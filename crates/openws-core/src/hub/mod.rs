@@ -22,6 +22,8 @@
 
 mod backplane;
 mod broadcast;
+pub mod cluster;
+mod labels;
 mod registry;
 
 use std::fmt;
@@ -34,6 +36,7 @@ pub use backplane::{
     Target,
 };
 pub use broadcast::Broadcast;
+pub use labels::Labels;
 use registry::JoinMode;
 pub use registry::Registry;
 
@@ -166,15 +169,39 @@ impl Hub {
     }
 
     /// Creates `room` with connection `id` as its only member; fails with
-    /// [`HubError::RoomExists`] if it has members already.
-    pub fn create_room(&self, id: ConnectionId, room: &str) -> Result<(), HubError> {
+    /// [`HubError::RoomExists`] if it has members already, on any node.
+    pub async fn create_room(&self, id: ConnectionId, room: &str) -> Result<(), HubError> {
+        if !self.inner.registry.has_room(room) && self.exists_elsewhere(room).await? {
+            return Err(HubError::RoomExists(room.to_owned()));
+        }
         self.join_as(id, room, JoinMode::Create).map(|_| ())
     }
 
-    /// Puts connection `id` in `room`, which must have members already
-    /// ([`HubError::NoSuchRoom`] otherwise).
-    pub fn join_existing(&self, id: ConnectionId, room: &str) -> Result<(), HubError> {
-        self.join_as(id, room, JoinMode::Existing).map(|_| ())
+    /// Puts connection `id` in `room`, which must have members already, on
+    /// this node or another ([`HubError::NoSuchRoom`] otherwise).
+    pub async fn join_existing(&self, id: ConnectionId, room: &str) -> Result<(), HubError> {
+        match self.join_as(id, room, JoinMode::Existing) {
+            Err(HubError::NoSuchRoom(_)) if self.exists_elsewhere(room).await? => {
+                self.join_as(id, room, JoinMode::Any).map(|_| ())
+            }
+            joined => joined.map(|_| ()),
+        }
+    }
+
+    /// Whether `room` has members on any node, as the backplane finds out.
+    pub async fn room_exists(&self, room: &str) -> Result<bool, HubError> {
+        if self.inner.registry.has_room(room) {
+            return Ok(true);
+        }
+        self.exists_elsewhere(room).await
+    }
+
+    async fn exists_elsewhere(&self, room: &str) -> Result<bool, HubError> {
+        Ok(self
+            .inner
+            .backplane
+            .room_exists(&self.inner.registry, room)
+            .await?)
     }
 
     fn join_as(&self, id: ConnectionId, room: &str, mode: JoinMode) -> Result<bool, HubError> {

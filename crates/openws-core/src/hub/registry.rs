@@ -8,6 +8,7 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use indexmap::IndexMap;
 
 use super::HubError;
+use super::Labels;
 use super::backplane::{ConnectionInfo, Delivery, EncodedFrame, Target};
 use crate::contract::{Contract, RoleId};
 use crate::runtime::{Connection, ConnectionId, Offer};
@@ -81,6 +82,11 @@ impl Registry {
             .into_iter()
             .map(|(_, connection)| Arc::clone(connection))
             .collect()
+    }
+
+    /// Whether `room` has members on this node.
+    pub fn has_room(&self, room: &str) -> bool {
+        self.rooms().contains_key(room)
     }
 
     /// The names of the rooms that have members.
@@ -208,6 +214,7 @@ impl Registry {
             frames_in: connection.frames_in(),
             frames_out: connection.frames_out(),
             queue_depth: connection.queue_depth(),
+            labels: connection.get::<Labels>().unwrap_or_default().into_map(),
         }
     }
 

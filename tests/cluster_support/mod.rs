@@ -1,0 +1,256 @@
+//! Running `chat_cluster` nodes as child processes, and talking to their
+//! management endpoints.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::process::{Child, Command};
+use tokio::sync::oneshot;
+
+/// How long a node may take to join the cluster and listen.
+const START_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// A channel prefix no other run uses.
+pub(crate) fn unique_prefix(backplane: &str) -> String {
+    let nanos = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("openws-test.{backplane}.{}-{nanos}", std::process::id())
+}
+
+/// A running `chat_cluster` process; killed when dropped.
+#[derive(Debug)]
+pub(crate) struct Node {
+    /// Where it serves.
+    pub(crate) addr: SocketAddr,
+    child: Child,
+    /// Everything it logged so far.
+    pub(crate) log: Arc<Mutex<Vec<String>>>,
+}
+
+impl Node {
+    /// Starts a node on a free port and waits until it listens.
+    pub(crate) async fn start(backplane: &str, prefix: &str, env: &[(&str, &str)]) -> Self {
+        let mut command = Command::new(example_binary());
+        command
+            .args(["--backplane", backplane])
+            .env("OPENWS_ADDR", "127.0.0.1:0")
+            .env("OPENWS_CLUSTER_PREFIX", prefix)
+            .env("RUST_LOG", "info")
+            .env("NO_COLOR", "1")
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        let mut child = command.spawn().expect("start chat_cluster");
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let (listening, addr) = oneshot::channel();
+        let mut listening = Some(listening);
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut errors = BufReader::new(child.stderr.take().unwrap()).lines();
+        let stdout_log = Arc::clone(&log);
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = lines.next_line().await {
+                if let Some(addr) = announced_addr(&line) {
+                    listening.take().map(|l| l.send(addr));
+                }
+                stdout_log.lock().unwrap().push(line);
+            }
+        });
+        let stderr_log = Arc::clone(&log);
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = errors.next_line().await {
+                stderr_log.lock().unwrap().push(line);
+            }
+        });
+        let addr = match tokio::time::timeout(START_TIMEOUT, addr).await {
+            Ok(Ok(addr)) => addr,
+            _ => panic!("chat_cluster did not start: {:#?}", log.lock().unwrap()),
+        };
+        Self { addr, child, log }
+    }
+
+    /// Kills the process at once (no goodbye to the cluster) and waits for it.
+    pub(crate) async fn kill(&mut self) {
+        self.child.kill().await.expect("kill node");
+    }
+
+    /// Whether a line of its log contains `text`.
+    pub(crate) fn logged(&self, text: &str) -> bool {
+        self.log
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|line| line.contains(text))
+    }
+}
+
+/// `ws://127.0.0.1:PORT/chat` in the node's announcement, as an address.
+fn announced_addr(line: &str) -> Option<SocketAddr> {
+    let (_, rest) = line.split_once("chat server on ws://")?;
+    rest.split_once("/chat")?.0.parse().ok()
+}
+
+/// The example binary, built next to this test by `cargo test` (which builds examples).
+fn example_binary() -> PathBuf {
+    let test = std::env::current_exe().expect("test path");
+    let profile = test
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target dir");
+    let binary = profile
+        .join("examples")
+        .join(format!("chat_cluster{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        binary.exists(),
+        "{} is missing: run `cargo test --workspace --all-features` (it builds the examples) \
+         or `cargo build --example chat_cluster --features redis,nats` first",
+        binary.display()
+    );
+    binary
+}
+
+/// One request to the management endpoints with the example's admin token:
+/// the status and the JSON body.
+pub(crate) async fn management(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    body: &str,
+) -> (u16, Value) {
+    let exchange = async {
+        let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        let request = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer dev-admin-token\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        stream.write_all(request.as_bytes()).await.expect("write");
+        let mut raw = String::new();
+        stream.read_to_string(&mut raw).await.expect("read");
+        raw
+    };
+    let raw = tokio::time::timeout(Duration::from_secs(10), exchange)
+        .await
+        .expect("management request timed out");
+    let (head, body) = raw.split_once("\r\n\r\n").expect("HTTP response");
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .expect("status");
+    (status, serde_json::from_str(body).unwrap_or(Value::Null))
+}
+
+/// A broker of this test's own on a free loopback port (the machine's
+/// `redis-server` or `nats-server`), to restart without disturbing anyone.
+#[derive(Debug)]
+pub(crate) struct PrivateBroker {
+    kind: &'static str,
+    port: u16,
+    child: Child,
+}
+
+impl PrivateBroker {
+    /// Starts `redis` or `nats` on a free port and waits until it accepts connections.
+    pub(crate) async fn start(kind: &'static str) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        Self::start_on(kind, port).await
+    }
+
+    async fn start_on(kind: &'static str, port: u16) -> Self {
+        let port_text = port.to_string();
+        let mut command = match kind {
+            "redis" => {
+                let mut c = Command::new("redis-server");
+                c.args([
+                    "--bind",
+                    "127.0.0.1",
+                    "--port",
+                    &port_text,
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                ]);
+                c
+            }
+            _ => {
+                let mut c = Command::new(nats_server());
+                c.args(["-a", "127.0.0.1", "-p", &port_text]);
+                c
+            }
+        };
+        let child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap_or_else(|e| panic!("start {kind} server: {e}"));
+        let accepting = async {
+            while tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .is_err()
+            {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        };
+        tokio::time::timeout(START_TIMEOUT, accepting)
+            .await
+            .unwrap_or_else(|_| panic!("{kind} server did not listen on {port}"));
+        Self { kind, port, child }
+    }
+
+    /// The URL clients connect to.
+    pub(crate) fn url(&self) -> String {
+        format!("{}://127.0.0.1:{}", self.kind, self.port)
+    }
+
+    /// Kills the server, then starts a fresh one on the same port.
+    pub(crate) async fn restart(&mut self) {
+        self.child.kill().await.expect("kill broker");
+        let fresh = Self::start_on(self.kind, self.port).await;
+        *self = fresh;
+    }
+
+    /// Kills the server.
+    pub(crate) async fn stop(&mut self) {
+        self.child.kill().await.expect("kill broker");
+    }
+}
+
+/// `nats-server` from `PATH`, else where Debian installs it.
+fn nats_server() -> PathBuf {
+    let on_path = std::env::var_os("PATH").into_iter().flat_map(|p| {
+        std::env::split_paths(&p)
+            .map(|dir| dir.join("nats-server"))
+            .collect::<Vec<_>>()
+    });
+    on_path
+        .chain([PathBuf::from("/usr/sbin/nats-server")])
+        .find(|candidate| candidate.exists())
+        .unwrap_or_else(|| PathBuf::from("nats-server"))
+}
+
+/// Waits until `condition` holds, checking every 100 ms, for at most `limit`.
+pub(crate) async fn eventually(limit: Duration, what: &str, mut condition: impl FnMut() -> bool) {
+    let waiting = async {
+        while !condition() {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    tokio::time::timeout(limit, waiting)
+        .await
+        .unwrap_or_else(|_| panic!("not within {limit:?}: {what}"));
+}
