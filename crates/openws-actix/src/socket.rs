@@ -64,7 +64,7 @@ async fn run(
             loop {
                 let inbound = match stream.next().await? {
                     Ok(AggregatedMessage::Text(text)) => Ok(Inbound::Text(text)),
-                    Ok(AggregatedMessage::Binary(data)) => Ok(Inbound::Binary(data.len())),
+                    Ok(AggregatedMessage::Binary(data)) => Ok(Inbound::Binary(data)),
                     Ok(AggregatedMessage::Ping(data)) => {
                         let _ = session.pong(&data).await;
                         continue;

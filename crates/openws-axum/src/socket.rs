@@ -38,7 +38,7 @@ async fn run(socket: WebSocket, bindings: Bindings, admission: Admission) {
     let inbound = stream.filter_map(|message| {
         ready(match message {
             Ok(Message::Text(text)) => Some(Ok(Inbound::Text(text))),
-            Ok(Message::Binary(data)) => Some(Ok(Inbound::Binary(data.len()))),
+            Ok(Message::Binary(data)) => Some(Ok(Inbound::Binary(data))),
             Ok(Message::Close(_)) => Some(Ok(Inbound::Close)),
             Ok(Message::Ping(_) | Message::Pong(_)) => None,
             Err(error) if is_too_big(&error) => Some(Ok(Inbound::TooBig)),

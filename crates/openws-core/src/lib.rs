@@ -3,17 +3,25 @@
 mod bind;
 mod contract;
 mod discovery;
+pub mod extract;
+mod guard;
 mod handler;
 pub mod hub;
 pub mod management;
+pub mod middleware;
 mod network;
+mod reply;
 pub mod runtime;
 pub mod spec;
+pub mod stream;
 pub mod typed;
 
 pub use bind::{BindError, Bindings, BindingsBuilder, SenderScope};
 pub use discovery::{MountedNetwork, SpecRegistry};
-pub use handler::{Handler, HandlerError};
+pub use guard::Guard;
+pub use handler::{BoxError, Handler, HandlerError};
+pub use reply::{IntoResponse, Reply, Response};
+pub use stream::{StreamError, StreamSink};
 pub use hub::{Broadcast, Delivery, Hub, HubError};
 pub use network::{Message, Network, NetworkBuilder, Role, schema_for};
 pub use runtime::{

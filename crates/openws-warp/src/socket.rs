@@ -60,9 +60,7 @@ async fn run(socket: WebSocket, bindings: Bindings, admission: Admission) {
     let inbound = stream.filter_map(|message| {
         ready(match message {
             Ok(message) if message.is_text() => Some(Ok(Inbound::Text(Text(message)))),
-            Ok(message) if message.is_binary() => {
-                Some(Ok(Inbound::Binary(message.as_bytes().len())))
-            }
+            Ok(message) if message.is_binary() => Some(Ok(Inbound::Binary(message.into_bytes()))),
             Ok(message) if message.is_close() => Some(Ok(Inbound::Close)),
             // tungstenite answers pings itself.
             Ok(_) => None,

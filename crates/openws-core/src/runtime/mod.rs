@@ -9,7 +9,7 @@ mod peer;
 mod pump;
 mod session;
 mod shared;
-mod wire;
+pub(crate) mod wire;
 
 pub use config::SessionConfig;
 pub use connect::{Admission, ConnectRequest, Rejection};

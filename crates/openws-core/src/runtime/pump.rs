@@ -15,8 +15,8 @@ use super::session::Session;
 pub enum Inbound<T> {
     /// A text frame.
     Text(T),
-    /// A binary frame of this many bytes (refused: the protocol is JSON text).
-    Binary(usize),
+    /// A binary frame (refused with `bad_frame` unless the network has a binary handler).
+    Binary(bytes::Bytes),
     /// A frame over the transport's own size limit was refused by the transport.
     TooBig,
     /// The peer closed the connection.
@@ -77,11 +77,12 @@ pub async fn serve_connection<T, E, In, Out>(
                         // A refused frame was answered with an error frame already.
                         let _ = session.handle_text(&text).await;
                     }
-                    Ok(Inbound::Binary(len)) if len > max_frame_bytes => {
+                    Ok(Inbound::Binary(data)) if data.len() > max_frame_bytes => {
                         return End::Close(too_big(max_frame_bytes));
                     }
-                    Ok(Inbound::Binary(_)) => {
-                        session.handle_binary().await;
+                    Ok(Inbound::Binary(data)) => {
+                        // A refused frame was answered with an error frame already.
+                        let _ = session.handle_binary(data).await;
                     }
                     Ok(Inbound::TooBig) => return End::Close(too_big(max_frame_bytes)),
                     Ok(Inbound::Close) => return End::PeerGone,
