@@ -268,10 +268,10 @@ impl<S: Send + Sync, T: Clone + Send + Sync + 'static> FromCall<S> for ConnState
             Some(value) => Ok(ConnState(value)),
             None => {
                 tracing::debug!(connection = %ctx.connection_id(), state = type_name::<T>(), "connection state missing");
-                Err(HandlerError::public(
-                    "this connection is not in the state this message needs",
+                Err(
+                    HandlerError::public("this connection is not in the state this message needs")
+                        .with_code(ErrorCode::GuardRejected),
                 )
-                .with_code(ErrorCode::GuardRejected))
             }
         })
     }
@@ -318,8 +318,10 @@ impl<S: Send + Sync> FromCall<S> for RequestId {
     fn from_call(ctx: &Ctx<S>) -> impl Future<Output = Result<Self, HandlerError>> + Send {
         ready(match ctx.raw_request_id() {
             Some(id) => Ok(RequestId(id.to_owned())),
-            None => Err(HandlerError::public("this message needs an `id`")
-                .with_code(ErrorCode::BadFrame)),
+            None => {
+                Err(HandlerError::public("this message needs an `id`")
+                    .with_code(ErrorCode::BadFrame))
+            }
         })
     }
 }

@@ -20,13 +20,13 @@ pub use bind::{BindError, Bindings, BindingsBuilder, SenderScope};
 pub use discovery::{MountedNetwork, SpecRegistry};
 pub use guard::Guard;
 pub use handler::{BoxError, Handler, HandlerError};
-pub use reply::{IntoResponse, Reply, Response};
-pub use stream::{StreamError, StreamSink};
 pub use hub::{Broadcast, Delivery, Hub, HubError};
 pub use network::{Message, Network, NetworkBuilder, Role, schema_for};
+pub use reply::{IntoResponse, Reply, Response};
 pub use runtime::{
     Admission, CloseFrame, ConnectRequest, Connection, ConnectionId, Ctx, ErrorCode, FrameError,
     Inbound, Outbox, Outgoing, Peer, Rejection, SendError, Session, SessionConfig,
     serve_connection,
 };
 pub use spec::{Document, SpecError};
+pub use stream::{StreamError, StreamSink};

@@ -158,7 +158,12 @@ pub(crate) async fn endpoint(runtime: &Runtime, request: Request) -> Result<Resp
     };
     crate::guard::check(target.guards, parts.peer.connection()).await?;
     let connection = parts.peer.connection_id();
-    settle((target.handler)(parts, Payload::Json(payload)), connection, name).await
+    settle(
+        (target.handler)(parts, Payload::Json(payload)),
+        connection,
+        name,
+    )
+    .await
 }
 
 /// Awaits a handler's future: a panic becomes `internal_error`, a
@@ -237,7 +242,10 @@ impl Pipeline {
                         runtime: Arc::clone(runtime),
                         layered: Vec::new(),
                     };
-                    Arc::new(tokio::sync::Mutex::new(wrap(layers, BoxService::new(direct))))
+                    Arc::new(tokio::sync::Mutex::new(wrap(
+                        layers,
+                        BoxService::new(direct),
+                    )))
                 })
             })
             .collect();
@@ -285,7 +293,10 @@ fn refusal(error: BoxError, connection: ConnectionId, message: &str) -> FrameErr
         );
     }
     tracing::error!(%connection, message, %error, "middleware failed");
-    FrameError::new(ErrorCode::InternalError, "the server failed to handle the frame")
+    FrameError::new(
+        ErrorCode::InternalError,
+        "the server failed to handle the frame",
+    )
 }
 
 /// A layer that runs `hook` on each request before the layers inside it:

@@ -144,10 +144,7 @@ impl StreamSink {
             ended: AtomicBool::new(false),
             table,
         });
-        shared
-            .table
-            .locked()
-            .push((id, Arc::downgrade(&shared)));
+        shared.table.locked().push((id, Arc::downgrade(&shared)));
         Ok(Self {
             shared,
             ends_on_drop: true,
@@ -323,7 +320,10 @@ impl Drop for StreamSink {
             Ok(runtime) => {
                 runtime.spawn(async move { shared.end(None).await });
             }
-            Err(_) => tracing::warn!(stream = shared.id, "stream dropped outside a runtime: no done frame"),
+            Err(_) => tracing::warn!(
+                stream = shared.id,
+                "stream dropped outside a runtime: no done frame"
+            ),
         }
     }
 }

@@ -235,7 +235,10 @@ impl<S: Send + Sync, R: RoleType> FromCall<S> for TypedPeer<R> {
     fn from_call(ctx: &Ctx<S>) -> impl Future<Output = Result<Self, HandlerError>> + Send {
         let peer = ctx.peer();
         std::future::ready(if peer.role() == R::NAME {
-            Ok(Self::assume(peer.clone(), ctx.raw_request_id().map(ToOwned::to_owned)))
+            Ok(Self::assume(
+                peer.clone(),
+                ctx.raw_request_id().map(ToOwned::to_owned),
+            ))
         } else {
             Err(HandlerError::private(format!(
                 "a handler taking `TypedPeer<{}>` got a frame from role `{}`; bind it with `handle`",

@@ -51,7 +51,9 @@ fn network() -> Network {
         .message(Message::new("slow").payload_schema(json!({})))
         .message(Message::new("fail").payload_schema(text()))
         .message(Message::new("badReply").payload_schema(json!({})))
-        .message(Message::new("count").payload_schema(object(json!({"n": {"type": "integer"}}), &["n"])))
+        .message(
+            Message::new("count").payload_schema(object(json!({"n": {"type": "integer"}}), &["n"])),
+        )
         .message(Message::new("admin").payload_schema(json!({})));
     let receiver = |name: &str| {
         Role::new(name)
@@ -97,7 +99,11 @@ async fn post(
 ) -> Result<Reply<Posted>, HandlerError> {
     app.calls.fetch_add(1, Ordering::SeqCst);
     assert_eq!(peer.role(), "client");
-    let text = format!("{user} ({}): {}", id.map_or("-".into(), |id| id.get().to_owned()), post.text);
+    let text = format!(
+        "{user} ({}): {}",
+        id.map_or("-".into(), |id| id.get().to_owned()),
+        post.text
+    );
     Ok(Reply::new("posted", Posted { text }))
 }
 
@@ -178,7 +184,10 @@ fn next(outbox: &mut Outbox) -> Value {
 
 fn error_code(outbox: &mut Outbox) -> String {
     let frame = next(outbox);
-    frame["error"]["code"].as_str().unwrap_or_else(|| panic!("not an error: {frame}")).to_owned()
+    frame["error"]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("not an error: {frame}"))
+        .to_owned()
 }
 
 #[tokio::test]
@@ -216,16 +225,28 @@ async fn errors_through_question_mark_stay_private() {
     assert_eq!(error["message"], "room `r1` is full");
     assert_eq!(error["details"], json!({"capacity": 2}));
     send(&mut session, "badReply", json!({})).await;
-    assert_eq!(error_code(&mut outbox), "internal_error", "an off-schema reply is not sent");
+    assert_eq!(
+        error_code(&mut outbox),
+        "internal_error",
+        "an off-schema reply is not sent"
+    );
 }
 
 #[tokio::test]
 async fn guards_of_every_scope_run_before_the_handler() {
     let (builder, app) = builder();
     let bindings = builder
-        .guard(Guard::new_async(|connection| async move { !connection.in_room("banned") }))
-        .guard_role("visitor", Guard::new(|_| false).reason("visitors only watch"))
-        .guard_message("post", Guard::require(Authenticated(true)).reason("log in first"))
+        .guard(Guard::new_async(|connection| async move {
+            !connection.in_room("banned")
+        }))
+        .guard_role(
+            "visitor",
+            Guard::new(|_| false).reason("visitors only watch"),
+        )
+        .guard_message(
+            "post",
+            Guard::require(Authenticated(true)).reason("log in first"),
+        )
         .unwrap()
         .build()
         .unwrap();
@@ -235,7 +256,11 @@ async fn guards_of_every_scope_run_before_the_handler() {
     assert_eq!(frame["error"]["code"], "guard_rejected");
     assert_eq!(frame["error"]["message"], "log in first");
     assert_eq!(frame["error"]["messageName"], "post");
-    assert_eq!(app.calls.load(Ordering::SeqCst), 0, "the handler did not run");
+    assert_eq!(
+        app.calls.load(Ordering::SeqCst),
+        0,
+        "the handler did not run"
+    );
     send(&mut session, "login", json!({"text": "ann"})).await;
     send(&mut session, "post", json!({"text": "hi"})).await;
     assert_eq!(next(&mut outbox)["messageName"], "posted");
@@ -246,7 +271,10 @@ async fn guards_of_every_scope_run_before_the_handler() {
     let (mut visitor, mut visitor_outbox) = bindings.session(Admission::role("visitor"));
     let frame = json!({"fromRole": "visitor", "messageName": "admin", "payload": {}});
     visitor.handle_text(&frame.to_string()).await.unwrap_err();
-    assert_eq!(next(&mut visitor_outbox)["error"]["message"], "visitors only watch");
+    assert_eq!(
+        next(&mut visitor_outbox)["error"]["message"],
+        "visitors only watch"
+    );
 }
 
 #[tokio::test]
@@ -281,7 +309,11 @@ async fn a_rate_limit_layer_limits_each_connection() {
     send(&mut first, "whoami", json!({})).await;
     assert_eq!(error_code(&mut first_outbox), "overloaded");
     send(&mut second, "whoami", json!({})).await;
-    assert_eq!(error_code(&mut second_outbox), "anonymous", "another connection has its own budget");
+    assert_eq!(
+        error_code(&mut second_outbox),
+        "anonymous",
+        "another connection has its own budget"
+    );
 }
 
 #[tokio::test]
@@ -290,7 +322,10 @@ async fn hooks_see_change_or_refuse_messages_and_see_outcomes() {
     let seen = Arc::clone(&app);
     let bindings = builder
         .layer(after(move |head, outcome| {
-            seen.outcomes.lock().unwrap().push((head.message().to_owned(), outcome.is_ok()));
+            seen.outcomes
+                .lock()
+                .unwrap()
+                .push((head.message().to_owned(), outcome.is_ok()));
         }))
         .message_layer(
             "post",
@@ -314,7 +349,11 @@ async fn hooks_see_change_or_refuse_messages_and_see_outcomes() {
     assert_eq!(error_code(&mut outbox), "spam");
     assert_eq!(
         *app.outcomes.lock().unwrap(),
-        [("login".to_owned(), true), ("post".to_owned(), true), ("post".to_owned(), false)]
+        [
+            ("login".to_owned(), true),
+            ("post".to_owned(), true),
+            ("post".to_owned(), false)
+        ]
     );
 }
 
@@ -325,8 +364,13 @@ async fn a_stream_sends_numbered_chunks_then_done() {
     send(&mut session, "count", json!({"n": 3})).await;
     let mut frames = Vec::new();
     while frames.len() < 4 {
-        match tokio::time::timeout(Duration::from_secs(5), outbox.recv()).await.unwrap() {
-            Some(Outgoing::Text(text)) => frames.push(serde_json::from_slice::<Value>(&text).unwrap()),
+        match tokio::time::timeout(Duration::from_secs(5), outbox.recv())
+            .await
+            .unwrap()
+        {
+            Some(Outgoing::Text(text)) => {
+                frames.push(serde_json::from_slice::<Value>(&text).unwrap())
+            }
             other => panic!("{other:?}"),
         }
     }
@@ -334,10 +378,16 @@ async fn a_stream_sends_numbered_chunks_then_done() {
     for (seq, frame) in frames[..3].iter().enumerate() {
         assert_eq!(frame["messageName"], "number");
         assert_eq!(frame["payload"]["n"], seq);
-        assert_eq!(frame["stream"], json!({"id": id, "seq": seq, "state": "chunk"}));
+        assert_eq!(
+            frame["stream"],
+            json!({"id": id, "seq": seq, "state": "chunk"})
+        );
         assert_eq!(frame["replyTo"], "q");
     }
-    assert_eq!(frames[3]["stream"], json!({"id": id, "seq": 3, "state": "done"}));
+    assert_eq!(
+        frames[3]["stream"],
+        json!({"id": id, "seq": 3, "state": "done"})
+    );
     assert!(frames[3].get("payload").is_none());
 }
 
@@ -349,8 +399,13 @@ async fn a_chunk_off_its_schema_ends_the_stream_with_an_error() {
     send(&mut session, "count", json!({"n": 1002})).await;
     let mut frames = Vec::new();
     while frames.len() < 1002 {
-        match tokio::time::timeout(Duration::from_secs(5), outbox.recv()).await.unwrap() {
-            Some(Outgoing::Text(text)) => frames.push(serde_json::from_slice::<Value>(&text).unwrap()),
+        match tokio::time::timeout(Duration::from_secs(5), outbox.recv())
+            .await
+            .unwrap()
+        {
+            Some(Outgoing::Text(text)) => {
+                frames.push(serde_json::from_slice::<Value>(&text).unwrap())
+            }
             other => panic!("{other:?}"),
         }
     }
@@ -367,14 +422,20 @@ async fn cancel_frames_and_disconnects_end_streams() {
     let bindings = builder.outbound_queue(4).build().unwrap();
     let (mut session, mut outbox) = open(&bindings);
     send(&mut session, "count", json!({"n": 1000})).await;
-    let first = match tokio::time::timeout(Duration::from_secs(5), outbox.recv()).await.unwrap() {
+    let first = match tokio::time::timeout(Duration::from_secs(5), outbox.recv())
+        .await
+        .unwrap()
+    {
         Some(Outgoing::Text(text)) => serde_json::from_slice::<Value>(&text).unwrap(),
         other => panic!("{other:?}"),
     };
     let id = first["stream"]["id"].clone();
     send(&mut session, "$cancel", json!({"stream": id})).await;
     let done = loop {
-        match tokio::time::timeout(Duration::from_secs(5), outbox.recv()).await.unwrap() {
+        match tokio::time::timeout(Duration::from_secs(5), outbox.recv())
+            .await
+            .unwrap()
+        {
             Some(Outgoing::Text(text)) => {
                 let frame: Value = serde_json::from_slice(&text).unwrap();
                 if frame["stream"]["state"] == "done" {
@@ -384,22 +445,33 @@ async fn cancel_frames_and_disconnects_end_streams() {
             other => panic!("{other:?}"),
         }
     };
-    assert!(done["stream"]["seq"].as_u64().unwrap() < 1000, "cancelled early: {done}");
+    assert!(
+        done["stream"]["seq"].as_u64().unwrap() < 1000,
+        "cancelled early: {done}"
+    );
     assert!(app.producer_dropped.load(Ordering::SeqCst));
     send(&mut session, "$cancel", json!({"stream": id})).await;
-    assert!(outbox.try_recv().is_none(), "cancelling an ended stream is no error");
+    assert!(
+        outbox.try_recv().is_none(),
+        "cancelling an ended stream is no error"
+    );
     send(&mut session, "$cancel", json!({"nope": 1})).await;
     assert_eq!(error_code(&mut outbox), "bad_frame");
 
     app.producer_dropped.store(false, Ordering::SeqCst);
     send(&mut session, "count", json!({"n": 1000})).await;
     // Once the first chunk is out, the producer is running (and soon waits for room).
-    tokio::time::timeout(Duration::from_secs(5), outbox.recv()).await.unwrap();
+    tokio::time::timeout(Duration::from_secs(5), outbox.recv())
+        .await
+        .unwrap();
     session.close().await;
     drop(outbox);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
     while !app.producer_dropped.load(Ordering::SeqCst) {
-        assert!(tokio::time::Instant::now() < deadline, "the producer outlived its connection");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the producer outlived its connection"
+        );
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }
@@ -408,22 +480,32 @@ async fn cancel_frames_and_disconnects_end_streams() {
 async fn binary_frames_reach_the_binary_handler_after_its_guards() {
     let bindings = builder().0.build().unwrap();
     let (mut session, mut outbox) = open(&bindings);
-    let error = session.handle_binary(vec![1, 2, 3].into()).await.unwrap_err();
+    let error = session
+        .handle_binary(vec![1, 2, 3].into())
+        .await
+        .unwrap_err();
     assert_eq!(error.code.as_str(), "bad_frame", "no binary handler");
     let _ = next(&mut outbox);
 
     let bindings = builder()
         .0
         .on_binary(|peer: Peer, Binary(bytes): Binary| async move {
-            peer.send("stored", &json!({ "bytes": bytes.len() })).await?;
+            peer.send("stored", &json!({ "bytes": bytes.len() }))
+                .await?;
             Ok::<_, HandlerError>(())
         })
         .guard_binary(Guard::has::<User>().reason("log in before uploading"))
         .build()
         .unwrap();
     let (mut session, mut outbox) = open(&bindings);
-    session.handle_binary(vec![1, 2, 3].into()).await.unwrap_err();
-    assert_eq!(next(&mut outbox)["error"]["message"], "log in before uploading");
+    session
+        .handle_binary(vec![1, 2, 3].into())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        next(&mut outbox)["error"]["message"],
+        "log in before uploading"
+    );
     send(&mut session, "login", json!({"text": "ann"})).await;
     session.handle_binary(vec![1, 2, 3].into()).await.unwrap();
     assert_eq!(next(&mut outbox)["payload"]["bytes"], 3);

@@ -82,6 +82,11 @@ macro_rules! conformance_suite {
             a_client_that_stops_reading_is_dropped,
             oversized_frame_closes_with_1009,
             spec_endpoint_lists_every_network,
+            guards_refuse_until_login,
+            a_tower_timeout_answers_with_timeout,
+            a_long_stream_reaches_a_slow_reader_complete_and_in_order,
+            streams_end_on_cancel_and_on_disconnect,
+            binary_frames_reach_the_binary_handler,
         );
     };
     (@cases $server:ty; $($case:ident),* $(,)?) => {

@@ -11,10 +11,10 @@ use tower::{Layer, Service};
 use crate::contract::Contract;
 use crate::guard::Guard;
 use crate::handler::{self, BoxError, Handler, MessageHandlers, Router, RouterParts};
-use crate::middleware::{self, MessageService, Request};
-use crate::reply::Response;
 use crate::hub::{Backplane, DEFAULT_MAX_ROOMS_PER_CONNECTION, Hub, LocalBackplane};
+use crate::middleware::{self, MessageService, Request};
 use crate::network::Network;
+use crate::reply::Response;
 use crate::runtime::{
     Admission, ConnectHook, ConnectRequest, Ctx, LifecycleHook, Outbox, Rejection, RoleRule,
     Runtime, Session, SessionConfig,

@@ -220,7 +220,11 @@ impl Router {
     pub(crate) fn binary_target(&self, role: RoleId) -> Option<Target<'_>> {
         Some(Target {
             handler: self.binary.as_ref()?,
-            guards: [&self.network_guards, &self.role_guards[role], &self.binary_guards],
+            guards: [
+                &self.network_guards,
+                &self.role_guards[role],
+                &self.binary_guards,
+            ],
         })
     }
 }

@@ -248,7 +248,10 @@ impl Session {
         reply: crate::Reply<serde_json::Value>,
         id: Option<&RequestId>,
     ) -> Result<(), FrameError> {
-        let peer = self.peer.as_ref().expect("a reply answers an established role");
+        let peer = self
+            .peer
+            .as_ref()
+            .expect("a reply answers an established role");
         match peer
             .send_frame(reply.message(), reply.payload(), id.map(|id| &**id))
             .await

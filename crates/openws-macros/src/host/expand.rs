@@ -259,10 +259,14 @@ fn registration(
         let cast = quote!(<#message_payload as #check<#ty>>::same(#payload));
         crate::args::located_at(cast, ty.span())
     };
-    let args = handler.params.iter().enumerate().map(|(i, param)| match param {
-        Param::Extractor(_) => Locals::extractor(i).into_token_stream(),
-        Param::Payload => payload_arg.clone(),
-    });
+    let args = handler
+        .params
+        .iter()
+        .enumerate()
+        .map(|(i, param)| match param {
+            Param::Extractor(_) => Locals::extractor(i).into_token_stream(),
+            Param::Payload => payload_arg.clone(),
+        });
     let mut inputs: Vec<TokenStream> = Vec::new();
     if handler.takes_self {
         inputs.push(quote!(#state: #krate::extract::State<Self>));
@@ -307,7 +311,10 @@ fn registration(
 
 /// For each extractor parameter: a check that its type is one, whose error
 /// points at the parameter (the builder's own error would name the closure).
-fn extractor_checks<'a>(host: &'a Host<'_>, handler: &'a Handler) -> impl Iterator<Item = TokenStream> + 'a {
+fn extractor_checks<'a>(
+    host: &'a Host<'_>,
+    handler: &'a Handler,
+) -> impl Iterator<Item = TokenStream> + 'a {
     let krate = &host.args.krate;
     handler.params.iter().filter_map(move |param| match param {
         Param::Extractor(ty) => Some(quote_spanned! {ty.span()=>

@@ -37,7 +37,7 @@ pub(crate) struct Handler {
 /// What a handler parameter receives.
 pub(crate) enum Param {
     /// An extractor of this type (`Ctx<Self>`, `TypedPeer<R>`, `ConnState<T>`, ...).
-    Extractor(Type),
+    Extractor(Box<Type>),
     /// The deserialized payload.
     Payload,
 }
@@ -197,7 +197,7 @@ fn read(method: &mut ImplItemFn, options: Options) -> syn::Result<Handler> {
                 "a handler takes at most one `TypedPeer<..>`",
             ));
         }
-        params.push(Param::Extractor((*typed.ty).clone()));
+        params.push(Param::Extractor(typed.ty.clone()));
     }
     let payload = (*typed_params[payload_at].ty).clone();
     if let (Some(peer), Some(from)) = (&peer, &options.from)
@@ -231,10 +231,14 @@ fn read(method: &mut ImplItemFn, options: Options) -> syn::Result<Handler> {
 /// parameters after the receiver) of the one it marked.
 fn take_payload_marks(method: &mut ImplItemFn) -> syn::Result<Option<usize>> {
     let mut marked = None;
-    let typed = method.sig.inputs.iter_mut().filter_map(|input| match input {
-        FnArg::Typed(typed) => Some(typed),
-        FnArg::Receiver(_) => None,
-    });
+    let typed = method
+        .sig
+        .inputs
+        .iter_mut()
+        .filter_map(|input| match input {
+            FnArg::Typed(typed) => Some(typed),
+            FnArg::Receiver(_) => None,
+        });
     for (i, param) in typed.enumerate() {
         let before = param.attrs.len();
         param.attrs.retain(|attr| !attr.path().is_ident("payload"));

@@ -6,6 +6,7 @@ mod chat;
 mod errors;
 mod handshake;
 mod lifecycle;
+mod pipeline;
 mod rooms;
 mod spec;
 
@@ -26,6 +27,11 @@ pub use handshake::{
 pub use lifecycle::{
     close_hook_runs_once_when_client_closes, kick_with_reason_arrives_after_queued_frames,
     oversized_frame_closes_with_1009,
+};
+pub use pipeline::{
+    a_long_stream_reaches_a_slow_reader_complete_and_in_order,
+    a_tower_timeout_answers_with_timeout, binary_frames_reach_the_binary_handler,
+    guards_refuse_until_login, streams_end_on_cancel_and_on_disconnect,
 };
 pub use rooms::{
     chat_rooms_and_user_ids_are_freed_on_leave, chat_users_cannot_impersonate_each_other,
