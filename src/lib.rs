@@ -18,3 +18,8 @@ pub use openws_warp as warp;
 // types, `#[openws::host]` on the state's `impl` block with `#[handler]` methods.
 #[cfg(feature = "macros")]
 pub use openws_macros::{handler, host, role};
+
+/// The guide's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/guide.md")]
+mod guide {}
