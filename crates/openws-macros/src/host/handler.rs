@@ -2,8 +2,7 @@
 
 use syn::spanned::Spanned;
 use syn::{
-    Attribute, Expr, FnArg, GenericArgument, Ident, ImplItemFn, LitStr, PathArguments, ReturnType,
-    Type,
+    Attribute, Expr, FnArg, GenericArgument, Ident, ImplItemFn, LitStr, PathArguments, Type,
 };
 
 use crate::args::{set_once, type_list, unknown_key};
@@ -137,12 +136,6 @@ fn read(method: &mut ImplItemFn, options: Options) -> syn::Result<Handler> {
         return Err(syn::Error::new(
             sig.generics.span(),
             "a handler cannot be generic: the payload type is the message's schema",
-        ));
-    }
-    if let ReturnType::Default = sig.output {
-        return Err(syn::Error::new(
-            sig.paren_token.span.close(),
-            "a handler returns `Result<(), E>` where `E: Into<HandlerError>`",
         ));
     }
     let marked = take_payload_marks(method)?;
