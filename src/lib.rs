@@ -31,3 +31,8 @@ pub use openws_redis as redis;
 /// The NATS backplane: `openws::nats::connect(url, config)` (feature `nats`).
 #[cfg(feature = "nats")]
 pub use openws_nats as nats;
+
+/// The guide's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/guide.md")]
+mod guide {}

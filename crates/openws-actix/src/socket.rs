@@ -97,7 +97,7 @@ async fn run(
             };
             let inbound = match message {
                 Ok(AggregatedMessage::Text(text)) => Ok(Inbound::Text(text)),
-                Ok(AggregatedMessage::Binary(data)) => Ok(Inbound::Binary(data.len())),
+                Ok(AggregatedMessage::Binary(data)) => Ok(Inbound::Binary(data)),
                 Ok(AggregatedMessage::Ping(data)) => {
                     let _ = session.pong(&data).await;
                     Ok(Inbound::Ping)

@@ -52,7 +52,7 @@ async fn run(socket: WebSocket, bindings: Bindings, admission: Admission) {
     let inbound = stream.filter_map(|message| {
         ready(match message {
             Ok(Message::Text(text)) => Some(Ok(Inbound::Text(text))),
-            Ok(Message::Binary(data)) => Some(Ok(Inbound::Binary(data.len()))),
+            Ok(Message::Binary(data)) => Some(Ok(Inbound::Binary(data))),
             Ok(Message::Close(_)) => Some(Ok(Inbound::Close)),
             // axum answers pings itself.
             Ok(Message::Ping(_)) => Some(Ok(Inbound::Ping)),

@@ -118,6 +118,11 @@ impl Contract {
         &self.roles[role].messages[index].1
     }
 
+    /// The name of the message at `index` of `role`'s sorted list.
+    pub(crate) fn message_name(&self, role: RoleId, index: usize) -> &str {
+        &self.roles[role].messages[index].0
+    }
+
     /// The names of `role`'s messages, in the order of [`Contract::message_index`].
     pub(crate) fn message_names(&self, role: RoleId) -> impl Iterator<Item = &str> {
         self.roles[role]

@@ -55,9 +55,11 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::extract::FromCall;
 use crate::network::{Message, Role};
+use crate::runtime::wire::RequestId;
 use crate::runtime::{Peer, SendError};
-use crate::{BindError, BindingsBuilder, Ctx, HandlerError};
+use crate::{BindError, BindingsBuilder, Ctx, Handler, HandlerError, Reply};
 
 /// A role of a network, described by a type.
 pub trait RoleType: Send + Sync + 'static {
@@ -123,7 +125,7 @@ impl RoleList for Anyone {
 )]
 pub trait Contains<R, I> {}
 
-/// Position markers for [`Contains`].
+/// Position markers for [`Contains`] and [`HasPeer`].
 pub mod position {
     /// Any position of [`Anyone`](super::Anyone).
     #[derive(Debug)]
@@ -140,6 +142,15 @@ pub mod position {
     /// The fourth role.
     #[derive(Debug)]
     pub enum Fourth {}
+    /// The fifth argument.
+    #[derive(Debug)]
+    pub enum Fifth {}
+    /// The sixth argument.
+    #[derive(Debug)]
+    pub enum Sixth {}
+    /// The seventh argument.
+    #[derive(Debug)]
+    pub enum Seventh {}
 }
 
 impl<R> Contains<R, position::Anywhere> for Anyone {}
@@ -169,20 +180,25 @@ impl<A, B, C, D> Contains<D, position::Fourth> for (A, B, C, D) {}
 
 /// A [`Peer`] whose role is known at compile time: it only sends messages
 /// that role receives.
+///
+/// As a handler argument it is an [extractor](crate::extract) naming the
+/// sender's role; [`BindingsBuilder::handle`] binds the handler for that role.
 pub struct TypedPeer<R> {
     peer: Peer,
+    reply_to: Option<RequestId>,
     role: PhantomData<fn() -> R>,
 }
 
 impl<R: RoleType> TypedPeer<R> {
     /// Types `peer`, if it holds role `R`.
     pub fn new(peer: Peer) -> Option<Self> {
-        (peer.role() == R::NAME).then(|| Self::assume(peer))
+        (peer.role() == R::NAME).then(|| Self::assume(peer, None))
     }
 
-    pub(crate) fn assume(peer: Peer) -> Self {
+    fn assume(peer: Peer, reply_to: Option<RequestId>) -> Self {
         Self {
             peer,
+            reply_to,
             role: PhantomData,
         }
     }
@@ -195,9 +211,42 @@ impl<R: RoleType> TypedPeer<R> {
         self.peer.send(M::NAME, payload).await
     }
 
+    /// Sends message `M` with `replyTo` set to the `id` of the request this
+    /// handle was extracted for (none when it had no `id`, or when the
+    /// handle was made with [`TypedPeer::new`]).
+    pub async fn reply<M>(&self, payload: &M::Payload) -> Result<(), SendError>
+    where
+        M: MessageType<Receiver = R>,
+    {
+        self.peer
+            .send_frame(M::NAME, payload, self.reply_to.as_deref())
+            .await
+    }
+
     /// The untyped handle.
     pub fn peer(&self) -> &Peer {
         &self.peer
+    }
+}
+
+impl<S: Send + Sync, R: RoleType> FromCall<S> for TypedPeer<R> {
+    type Rejection = HandlerError;
+
+    fn from_call(ctx: &Ctx<S>) -> impl Future<Output = Result<Self, HandlerError>> + Send {
+        let peer = ctx.peer();
+        std::future::ready(if peer.role() == R::NAME {
+            Ok(Self::assume(
+                peer.clone(),
+                ctx.raw_request_id().map(ToOwned::to_owned),
+            ))
+        } else {
+            Err(HandlerError::private(format!(
+                "a handler taking `TypedPeer<{}>` got a frame from role `{}`; bind it with `handle`",
+                R::NAME,
+                peer.role()
+            ))
+            .with_code(crate::ErrorCode::InternalError))
+        })
     }
 }
 
@@ -205,6 +254,7 @@ impl<R> Clone for TypedPeer<R> {
     fn clone(&self) -> Self {
         Self {
             peer: self.peer.clone(),
+            reply_to: self.reply_to.clone(),
             role: PhantomData,
         }
     }
@@ -216,33 +266,113 @@ impl<R> fmt::Debug for TypedPeer<R> {
     }
 }
 
+impl<P> Reply<P> {
+    /// A reply of message `M`: the compiler checks the payload is `M`'s.
+    pub fn to<M: MessageType<Payload = P>>(payload: P) -> Self {
+        Reply::new(M::NAME, payload)
+    }
+}
+
+/// The argument types of a handler, as [`Handler`]'s marker `T` lists them:
+/// the typed style reads the payload type from it.
+pub trait HandlerArgs {
+    /// The type of the handler's last argument.
+    type Payload;
+}
+
+/// Proof that a handler takes a `TypedPeer<R>`; `I` is its position, inferred.
+#[diagnostic::on_unimplemented(
+    message = "a handler bound with `handle` takes exactly one `TypedPeer<Role>`",
+    label = "the handler's arguments are `{Self}`",
+    note = "the typed peer names the sender role; to handle every sender, bind with `handle_any`"
+)]
+pub trait HasPeer<R, I> {}
+
+/// Implements [`HandlerArgs`] for handlers of these argument types, and
+/// [`HasPeer`] for a `TypedPeer` at each position but the last.
+macro_rules! handler_args {
+    ($($arg:ident),*; $last:ident) => {
+        impl<M, $($arg,)* $last> HandlerArgs for (M, $($arg,)* $last,) {
+            type Payload = $last;
+        }
+    };
+}
+
+handler_args!(; T1);
+handler_args!(T1; T2);
+handler_args!(T1, T2; T3);
+handler_args!(T1, T2, T3; T4);
+handler_args!(T1, T2, T3, T4; T5);
+handler_args!(T1, T2, T3, T4, T5; T6);
+handler_args!(T1, T2, T3, T4, T5, T6; T7);
+handler_args!(T1, T2, T3, T4, T5, T6, T7; T8);
+
+/// `HasPeer<R, $at>` for `(M, $before.., TypedPeer<R>, $after..)`.
+macro_rules! has_peer {
+    ($($at:ident: [$($before:ident),*] [$($after:ident),+];)+) => {$(
+        impl<M, R, $($before,)* $($after,)+> HasPeer<R, position::$at>
+            for (M, $($before,)* TypedPeer<R>, $($after,)+)
+        {
+        }
+    )+};
+}
+
+has_peer! {
+    First: [] [T2];
+    First: [] [T2, T3];
+    Second: [T1] [T3];
+    First: [] [T2, T3, T4];
+    Second: [T1] [T3, T4];
+    Third: [T1, T2] [T4];
+    First: [] [T2, T3, T4, T5];
+    Second: [T1] [T3, T4, T5];
+    Third: [T1, T2] [T4, T5];
+    Fourth: [T1, T2, T3] [T5];
+    First: [] [T2, T3, T4, T5, T6];
+    Second: [T1] [T3, T4, T5, T6];
+    Third: [T1, T2] [T4, T5, T6];
+    Fourth: [T1, T2, T3] [T5, T6];
+    Fifth: [T1, T2, T3, T4] [T6];
+    First: [] [T2, T3, T4, T5, T6, T7];
+    Second: [T1] [T3, T4, T5, T6, T7];
+    Third: [T1, T2] [T4, T5, T6, T7];
+    Fourth: [T1, T2, T3] [T5, T6, T7];
+    Fifth: [T1, T2, T3, T4] [T6, T7];
+    Sixth: [T1, T2, T3, T4, T5] [T7];
+    First: [] [T2, T3, T4, T5, T6, T7, T8];
+    Second: [T1] [T3, T4, T5, T6, T7, T8];
+    Third: [T1, T2] [T4, T5, T6, T7, T8];
+    Fourth: [T1, T2, T3] [T5, T6, T7, T8];
+    Fifth: [T1, T2, T3, T4] [T6, T7, T8];
+    Sixth: [T1, T2, T3, T4, T5] [T7, T8];
+    Seventh: [T1, T2, T3, T4, T5, T6] [T8];
+}
+
 impl<S: Send + Sync + 'static> BindingsBuilder<S> {
-    /// Binds a handler of message `M` sent by role `R`; the handler gets a
-    /// [`TypedPeer<R>`] for answering. A role `M` does not allow is a compile error.
-    pub fn handle<M, R, I, F, Fut, E>(self, _message: M, handler: F) -> Result<Self, BindError>
+    /// Binds a handler of message `M` for the role `R` of the handler's
+    /// [`TypedPeer<R>`] argument; its other arguments are extractors and its
+    /// last the payload, of type `M::Payload`. A role `M` does not allow is
+    /// a compile error, and so is a handler without exactly one typed peer.
+    pub fn handle<M, R, I, J, T, H>(self, _message: M, handler: H) -> Result<Self, BindError>
     where
         M: MessageType,
         R: RoleType,
         M::Senders: Contains<R, I>,
-        F: Fn(Ctx<S>, TypedPeer<R>, M::Payload) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<(), E>> + Send + 'static,
-        E: Into<HandlerError>,
+        T: HandlerArgs<Payload = M::Payload> + HasPeer<R, J>,
+        H: Handler<T, S>,
     {
         self.from_role(R::NAME)
-            .on(M::NAME, move |ctx: Ctx<S>, payload: M::Payload| {
-                let peer = TypedPeer::assume(ctx.peer().clone());
-                handler(ctx, peer, payload)
-            })
+            .on(M::NAME, handler)
             .map(crate::SenderScope::done)
     }
 
-    /// Binds one handler of message `M` for every role allowed to send it.
-    pub fn handle_any<M, F, Fut, E>(self, _message: M, handler: F) -> Result<Self, BindError>
+    /// Binds one handler of message `M` for every role allowed to send it;
+    /// its last argument is the payload, of type `M::Payload`.
+    pub fn handle_any<M, T, H>(self, _message: M, handler: H) -> Result<Self, BindError>
     where
         M: MessageType,
-        F: Fn(Ctx<S>, M::Payload) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<(), E>> + Send + 'static,
-        E: Into<HandlerError>,
+        T: HandlerArgs<Payload = M::Payload>,
+        H: Handler<T, S>,
     {
         self.on(M::NAME, handler)
     }

@@ -304,7 +304,7 @@ proptest! {
             for frame in &frames {
                 match frame {
                     Some(text) => drop(session.handle_text(text).await),
-                    None => drop(session.handle_binary().await),
+                    None => drop(session.handle_binary(bytes::Bytes::from_static(b"\x00")).await),
                 }
                 if check_outbox(&mut outbox)? {
                     break;

@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use openws::{
-    Admission, Bindings, BindingsBuilder, CloseFrame, ConnectRequest, ConnectionId, Ctx,
+    Admission, Bindings, BindingsBuilder, CloseFrame, ConnectRequest, ConnectionId, Ctx, Guard,
     HandlerError, Message, Network, Rejection, Role, Subprotocol,
 };
 use schemars::JsonSchema;
@@ -300,4 +300,152 @@ pub const ADMIN_TOKEN: &str = "suite-admin-token";
 /// `{fromRole, messageName, payload}` as a JSON value.
 pub fn frame(from_role: &str, name: &str, payload: Value) -> Value {
     json!({"fromRole": from_role, "messageName": name, "payload": payload})
+}
+
+/// What the pipeline network's handlers report.
+#[derive(Debug, Default)]
+pub struct PipelineState {
+    /// Chunks the current stream has sent.
+    pub sent: std::sync::atomic::AtomicU64,
+    /// `mark` frames handled.
+    pub marks: std::sync::atomic::AtomicU64,
+    /// Whether the last stream's producer was dropped (it ended, was cancelled, or its peer left).
+    pub producer_dropped: std::sync::atomic::AtomicBool,
+}
+
+/// How many frames may wait for one pipeline connection.
+pub const PIPELINE_QUEUE: usize = 64;
+
+/// How long the pipeline network's `slow` handler may take.
+pub const PIPELINE_TIMEOUT: Duration = Duration::from_millis(100);
+
+#[derive(Debug, Clone, PartialEq)]
+struct LoggedIn(String);
+
+#[derive(Debug, Deserialize, JsonSchema)]
+struct Count {
+    n: u64,
+    /// Bytes of padding per chunk.
+    size: usize,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+struct Number {
+    n: u64,
+    pad: String,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+struct Stored {
+    bytes: usize,
+}
+
+fn pipeline_network() -> Network {
+    Network::builder("pipeline")
+        .role(
+            Role::host("server")
+                .message(Message::new("login").payload::<Text>())
+                .message(Message::new("post").payload::<Text>())
+                .message(Message::new("slow").payload::<Empty>())
+                .message(Message::new("count").payload::<Count>())
+                .message(Message::new("mark").payload::<Empty>()),
+        )
+        .role(
+            Role::new("client")
+                .message(Message::new("posted").payload::<Text>())
+                .message(Message::new("number").payload::<Number>())
+                .message(Message::new("stored").payload::<Stored>()),
+        )
+        .build()
+        .expect("pipeline network is valid")
+}
+
+/// Streams `count.n` numbers on a task of its own, recording progress.
+async fn count(ctx: Ctx<Arc<PipelineState>>, count: Count) -> Result<(), HandlerError> {
+    use std::sync::atomic::Ordering;
+    let state = Arc::clone(ctx.state());
+    state.sent.store(0, Ordering::SeqCst);
+    state.producer_dropped.store(false, Ordering::SeqCst);
+    ctx.stream("number")?.spawn(move |mut numbers| async move {
+        let _dropped = OnDrop(Arc::clone(&state));
+        let pad = "x".repeat(count.size);
+        for n in 0..count.n {
+            numbers
+                .send(&Number {
+                    n,
+                    pad: pad.clone(),
+                })
+                .await?;
+            state.sent.store(n + 1, Ordering::SeqCst);
+        }
+        Ok(())
+    });
+    Ok(())
+}
+
+/// Records that a stream's producer is gone.
+struct OnDrop(Arc<PipelineState>);
+
+impl Drop for OnDrop {
+    fn drop(&mut self) {
+        self.0
+            .producer_dropped
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// The pipeline network at `path`: `post` needs a `login` first (a guard),
+/// `slow` outlasts its timeout layer, `count` streams, binary frames are
+/// stored once logged in; every connection is a `client` with a short queue.
+pub fn pipeline(path: &'static str, state: Arc<PipelineState>) -> Mount {
+    use openws::extract::{Binary, ConnState};
+    let bindings = Bindings::builder(pipeline_network(), state)
+        .on(
+            "login",
+            |ctx: Ctx<Arc<PipelineState>>, login: Text| async move {
+                ctx.connection().insert(LoggedIn(login.text));
+            },
+        )
+        .and_then(|b| {
+            b.on(
+                "post",
+                |ConnState(LoggedIn(user)): ConnState<LoggedIn>, post: Text| async move {
+                    openws::Reply::new(
+                        "posted",
+                        Text {
+                            text: format!("{user}: {}", post.text),
+                        },
+                    )
+                },
+            )
+        })
+        .and_then(|b| {
+            b.on("slow", |_: Empty| async {
+                tokio::time::sleep(PIPELINE_TIMEOUT * 10).await;
+            })
+        })
+        .and_then(|b| b.on("count", count))
+        .and_then(|b| {
+            b.on(
+                "mark",
+                |ctx: Ctx<Arc<PipelineState>>, _: Empty| async move {
+                    ctx.state()
+                        .marks
+                        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                },
+            )
+        })
+        .and_then(|b| b.guard_message("post", Guard::has::<LoggedIn>().reason("log in first")))
+        .and_then(|b| b.message_layer("slow", tower::timeout::TimeoutLayer::new(PIPELINE_TIMEOUT)))
+        .expect("pipeline handlers bind")
+        .on_binary(|peer: openws::Peer, Binary(bytes): Binary| async move {
+            peer.send("stored", &Stored { bytes: bytes.len() }).await?;
+            Ok::<_, HandlerError>(())
+        })
+        .guard_binary(Guard::has::<LoggedIn>().reason("log in before uploading"))
+        .fixed_role("client")
+        .outbound_queue(PIPELINE_QUEUE)
+        .build()
+        .expect("pipeline bindings");
+    Mount { path, bindings }
 }

@@ -119,6 +119,11 @@ macro_rules! conformance_suite {
             subprotocol_is_negotiated_and_required,
             rate_limit_refuses_frames_then_closes_a_flood,
             portal_connects_with_query_or_subprotocol_token,
+            guards_refuse_until_login,
+            a_tower_timeout_answers_with_timeout,
+            a_long_stream_reaches_a_slow_reader_complete_and_in_order,
+            streams_end_on_cancel_and_on_disconnect,
+            binary_frames_reach_the_binary_handler,
         );
     };
     (@cases $server:ty; $($case:ident),* $(,)?) => {

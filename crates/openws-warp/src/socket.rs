@@ -135,7 +135,7 @@ where
     let inbound = stream.filter_map(|message| {
         ready(match message {
             Ok(Message::Text(text)) => Some(Ok(Inbound::Text(text))),
-            Ok(Message::Binary(data)) => Some(Ok(Inbound::Binary(data.len()))),
+            Ok(Message::Binary(data)) => Some(Ok(Inbound::Binary(data))),
             Ok(Message::Close(_)) => Some(Ok(Inbound::Close)),
             // tungstenite answers pings itself.
             Ok(Message::Ping(_)) => Some(Ok(Inbound::Ping)),

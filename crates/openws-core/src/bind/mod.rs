@@ -6,12 +6,15 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::de::DeserializeOwned;
+use tower::{Layer, Service};
 
 use crate::contract::Contract;
-use crate::handler::{self, Handler, MessageHandlers, Router};
+use crate::guard::Guard;
+use crate::handler::{self, BoxError, Handler, MessageHandlers, Router, RouterParts};
 use crate::hub::{Backplane, DEFAULT_MAX_ROOMS_PER_CONNECTION, Hub, LocalBackplane};
+use crate::middleware::{self, MessageService, Request};
 use crate::network::Network;
+use crate::reply::Response;
 use crate::runtime::{
     Admission, ConnectHook, ConnectRequest, Ctx, Gate, GateConfig, LifecycleHook, Origins, Outbox,
     RateLimit, Rejection, RoleRule, Runtime, Session, SessionConfig,
@@ -95,6 +98,7 @@ pub struct BindingsBuilder<S> {
     network: Network,
     state: Arc<S>,
     handlers: HashMap<String, MessageHandlers>,
+    router: RouterParts,
     fixed_role: Option<String>,
     open_roles: Vec<String>,
     connect_hook: Option<ConnectHook>,
@@ -111,14 +115,14 @@ pub struct BindingsBuilder<S> {
 impl<S: Send + Sync + 'static> BindingsBuilder<S> {
     /// Binds `handler` to the host message `message`, for every role allowed to send it.
     ///
-    /// The payload type `T` is whatever the handler takes (`serde_json::Value`
-    /// for dynamic payloads); it is deserialized after the payload passed the
-    /// message's schema. A sender with its own handler (see
+    /// The handler's arguments are [extractors](crate::extract), then the
+    /// payload: whatever type the handler takes (`serde_json::Value` for
+    /// dynamic payloads), deserialized after the payload passed the message's
+    /// schema. A sender with its own handler (see
     /// [`BindingsBuilder::from_role`]) uses that one instead.
     pub fn on<T, H>(self, message: &str, handler: H) -> Result<Self, BindError>
     where
-        T: DeserializeOwned + Send + 'static,
-        H: Handler<S, T>,
+        H: Handler<T, S>,
     {
         self.bind(None, message, handler)
     }
@@ -161,19 +165,11 @@ impl<S: Send + Sync + 'static> BindingsBuilder<S> {
         handler: H,
     ) -> Result<Self, BindError>
     where
-        T: DeserializeOwned + Send + 'static,
-        H: Handler<S, T>,
+        H: Handler<T, S>,
     {
+        self.check_message(message)?;
         let network = &self.network;
-        let host = &network.spec().roles[network.host_role()];
-        let Some(spec) = host.messages.get(message) else {
-            return Err(BindError::UnknownMessage {
-                network: network.name().to_owned(),
-                host: network.host_role().to_owned(),
-                message: message.to_owned(),
-                accepted: host.messages.keys().cloned().collect(),
-            });
-        };
+        let spec = &network.spec().roles[network.host_role()].messages[message];
         if let Some(role) = sender {
             let is_remote = network.remote_roles().any(|r| r == role);
             if !is_remote || !spec.allows(role) {
@@ -200,6 +196,154 @@ impl<S: Send + Sync + 'static> BindingsBuilder<S> {
             None => entry.any = Some(erased),
             Some(role) => entry.by_sender.push((role.to_owned(), erased)),
         }
+        Ok(self)
+    }
+
+    fn check_message(&self, message: &str) -> Result<(), BindError> {
+        let network = &self.network;
+        let host = &network.spec().roles[network.host_role()];
+        if host.messages.contains_key(message) {
+            return Ok(());
+        }
+        Err(BindError::UnknownMessage {
+            network: network.name().to_owned(),
+            host: network.host_role().to_owned(),
+            message: message.to_owned(),
+            accepted: host.messages.keys().cloned().collect(),
+        })
+    }
+
+    /// Lets the network take binary frames: `handler` answers them, its
+    /// last argument [`Binary`](crate::extract::Binary) holding the bytes
+    /// (its other arguments are extractors, as for any handler). Binary
+    /// frames pass the network's and the sender role's guards and those of
+    /// [`BindingsBuilder::guard_binary`]; they carry no `id` and skip the
+    /// layers. Without a binary handler, binary frames get `bad_frame`.
+    ///
+    /// ```
+    /// # use openws_core::{Bindings, Ctx, HandlerError, Message, Network, Role};
+    /// use openws_core::extract::Binary;
+    /// # let network = Network::builder("files")
+    /// #     .role(Role::host("server"))
+    /// #     .role(Role::new("client").message(Message::new("stored")))
+    /// #     .build()?;
+    /// let bindings = Bindings::builder(network, ())
+    ///     .on_binary(|ctx: Ctx<()>, Binary(bytes): Binary| async move {
+    ///         ctx.peer().send("stored", &serde_json::json!({ "bytes": bytes.len() })).await?;
+    ///         Ok::<_, HandlerError>(())
+    ///     })
+    ///     .build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn on_binary<T, H>(mut self, handler: H) -> Self
+    where
+        H: Handler<T, S>,
+    {
+        self.router.binary = Some(handler::erase(Arc::clone(&self.state), handler));
+        self
+    }
+
+    /// Checks every frame of every sender with `guard`, before the role's
+    /// and the message's guards. See [`Guard`].
+    ///
+    /// ```
+    /// # use openws_core::{Bindings, Ctx, Guard, HandlerError, Message, Network, Role};
+    /// # use serde_json::Value;
+    /// #[derive(Clone, PartialEq)]
+    /// struct Authenticated(bool);
+    ///
+    /// # let network = Network::builder("app")
+    /// #     .role(Role::host("server").message(Message::new("login")).message(Message::new("post")))
+    /// #     .role(Role::new("client"))
+    /// #     .build()?;
+    /// let bindings = Bindings::builder(network, ())
+    ///     .on("login", |ctx: Ctx<()>, _: Value| async move {
+    ///         ctx.connection().insert(Authenticated(true)); // check credentials first
+    ///         Ok::<_, HandlerError>(())
+    ///     })?
+    ///     .on("post", |_: Ctx<()>, _: Value| async { Ok::<_, HandlerError>(()) })?
+    ///     .guard_message("post", Guard::require(Authenticated(true)).reason("log in first"))?
+    ///     .build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn guard(mut self, guard: Guard) -> Self {
+        self.router.network_guards.push(guard);
+        self
+    }
+
+    /// Checks every frame sent by a connection holding `role` with `guard`
+    /// (binary frames included). An unknown role fails [`BindingsBuilder::build`].
+    pub fn guard_role(mut self, role: &str, guard: Guard) -> Self {
+        self.router.role_guards.push((role.to_owned(), guard));
+        self
+    }
+
+    /// Checks every frame of host message `message` with `guard`, after the
+    /// network's and the role's guards.
+    pub fn guard_message(mut self, message: &str, guard: Guard) -> Result<Self, BindError> {
+        self.check_message(message)?;
+        self.handlers
+            .entry(message.to_owned())
+            .or_default()
+            .guards
+            .push(guard);
+        Ok(self)
+    }
+
+    /// Checks every binary frame with `guard`, after the network's and the
+    /// role's guards (see [`BindingsBuilder::on_binary`]).
+    pub fn guard_binary(mut self, guard: Guard) -> Self {
+        self.router.binary_guards.push(guard);
+        self
+    }
+
+    /// Wraps the dispatch of every message in a tower [`Layer`]; later calls
+    /// wrap earlier ones. Each connection gets its own instance of the
+    /// layered service (so `tower::limit::RateLimitLayer` limits each
+    /// connection); see [`middleware`](crate::middleware) for what runs
+    /// inside and how errors reach the peer.
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # use openws_core::{Bindings, Ctx, HandlerError, Message, Network, Role};
+    /// # use serde_json::Value;
+    /// # let network = Network::builder("app")
+    /// #     .role(Role::host("server").message(Message::new("work")))
+    /// #     .role(Role::new("client"))
+    /// #     .build()?;
+    /// let bindings = Bindings::builder(network, ())
+    ///     .on("work", |_: Ctx<()>, _: Value| async { Ok::<_, HandlerError>(()) })?
+    ///     // a handler that takes longer gets an error frame with code `timeout`
+    ///     .layer(tower::timeout::TimeoutLayer::new(Duration::from_secs(2)))
+    ///     .build()?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn layer<L>(mut self, layer: L) -> Self
+    where
+        L: Layer<MessageService> + Send + Sync + 'static,
+        L::Service: Service<Request, Response = Response> + Send + 'static,
+        <L::Service as Service<Request>>::Error: Into<BoxError>,
+        <L::Service as Service<Request>>::Future: Send + 'static,
+    {
+        self.router.layers.push(middleware::layer_fn(layer));
+        self
+    }
+
+    /// Wraps the dispatch of host message `message` in a tower [`Layer`],
+    /// inside the layers of [`BindingsBuilder::layer`].
+    pub fn message_layer<L>(mut self, message: &str, layer: L) -> Result<Self, BindError>
+    where
+        L: Layer<MessageService> + Send + Sync + 'static,
+        L::Service: Service<Request, Response = Response> + Send + 'static,
+        <L::Service as Service<Request>>::Error: Into<BoxError>,
+        <L::Service as Service<Request>>::Future: Send + 'static,
+    {
+        self.check_message(message)?;
+        self.handlers
+            .entry(message.to_owned())
+            .or_default()
+            .layers
+            .push(middleware::layer_fn(layer));
         Ok(self)
     }
 
@@ -463,6 +607,10 @@ impl<S: Send + Sync + 'static> BindingsBuilder<S> {
         };
         self.fixed_role.iter().try_for_each(role_check)?;
         self.open_roles.iter().try_for_each(role_check)?;
+        self.router
+            .role_guards
+            .iter()
+            .try_for_each(|(role, _)| role_check(role))?;
         let fixed_role = match (
             &self.fixed_role,
             &self.connect_hook,
@@ -508,7 +656,7 @@ impl<S: Send + Sync + 'static> BindingsBuilder<S> {
                     reason: e.reason,
                 })?,
             );
-        let router = Router::new(&contract, self.handlers);
+        let router = Router::new(&contract, self.handlers, self.router);
         let open_roles = self
             .open_roles
             .iter()
@@ -556,8 +704,7 @@ impl<S: Send + Sync + 'static> SenderScope<S> {
     /// Binds `handler` to `message` when this scope's role sends it.
     pub fn on<T, H>(mut self, message: &str, handler: H) -> Result<Self, BindError>
     where
-        T: DeserializeOwned + Send + 'static,
-        H: Handler<S, T>,
+        H: Handler<T, S>,
     {
         self.builder = self.builder.bind(Some(&self.role), message, handler)?;
         Ok(self)
@@ -626,6 +773,7 @@ impl Bindings {
             network,
             state: Arc::new(state),
             handlers: HashMap::new(),
+            router: RouterParts::default(),
             fixed_role: None,
             open_roles: Vec::new(),
             connect_hook: None,

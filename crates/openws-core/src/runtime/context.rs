@@ -4,18 +4,22 @@ use std::fmt;
 use std::sync::Arc;
 
 use serde::Serialize;
+use serde_json::value::RawValue;
 
 use super::connection::{Connection, ConnectionId};
 use super::peer::{Peer, SendError};
 use super::wire::RequestId;
 use crate::hub::{Broadcast, Hub};
+use crate::stream::StreamSink;
 
 /// Everything about the connection a handler answers, except the payload.
 ///
 /// `Ctx` gives the application state, the sender's [`Peer`] handle and
 /// [`Connection`] (its per-connection state and rooms), the network's
-/// [`Hub`], the data its connect hook attached, and [`Ctx::reply`] for
-/// answering a request that carried an `id`.
+/// [`Hub`], the data its connect hook attached, [`Ctx::reply`] for
+/// answering a request that carried an `id`, and [`Ctx::stream`] for
+/// answering it with a stream. It is also an [extractor](crate::extract),
+/// like each of its parts.
 pub struct Ctx<S> {
     state: Arc<S>,
     parts: CallParts,
@@ -76,7 +80,22 @@ impl<S> Ctx<S> {
 
     /// The request's `id` as raw JSON (a string or a number), if it had one.
     pub fn request_id(&self) -> Option<&str> {
-        self.parts.request_id.as_deref().map(|id| id.get())
+        self.raw_request_id().map(RawValue::get)
+    }
+
+    pub(crate) fn raw_request_id(&self) -> Option<&RawValue> {
+        self.parts.request_id.as_deref()
+    }
+
+    /// Opens a stream of `message` to the sender, answering this request:
+    /// its chunks carry `replyTo` with the request's `id`. Fails when the
+    /// sender's role does not accept `message`. See [`StreamSink`].
+    pub fn stream(&self, message: &str) -> Result<StreamSink, SendError> {
+        StreamSink::open(
+            self.parts.peer.clone(),
+            message,
+            self.parts.request_id.clone(),
+        )
     }
 
     /// Sends `message` to the sender, with `replyTo` set to this request's `id`

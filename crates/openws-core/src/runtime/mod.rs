@@ -11,7 +11,7 @@ mod pump;
 mod rate;
 mod session;
 mod shared;
-mod wire;
+pub(crate) mod wire;
 
 pub use config::SessionConfig;
 pub use connect::{Admission, ConnectRequest, Rejection};

@@ -22,8 +22,8 @@ use super::wire::{ErrorCode, FrameError};
 pub enum Inbound<T> {
     /// A text frame.
     Text(T),
-    /// A binary frame of this many bytes (refused: the protocol is JSON text).
-    Binary(usize),
+    /// A binary frame (refused with `bad_frame` unless the network has a binary handler).
+    Binary(bytes::Bytes),
     /// A frame over the transport's own size limit was refused by the transport.
     TooBig,
     /// The peer broke the WebSocket protocol (RFC 6455); the connection closes
@@ -108,7 +108,7 @@ pub async fn serve_connection<T, E, In, Out>(
                     Ok(Inbound::Text(text)) if text.len() > max_frame_bytes => {
                         return End::Close(too_big(max_frame_bytes));
                     }
-                    Ok(Inbound::Binary(len)) if len > max_frame_bytes => {
+                    Ok(Inbound::Binary(data)) if data.len() > max_frame_bytes => {
                         return End::Close(too_big(max_frame_bytes));
                     }
                     Ok(message) => message,
@@ -131,8 +131,9 @@ pub async fn serve_connection<T, E, In, Out>(
                         // A refused frame was answered with an error frame already.
                         let _ = session.handle_text(&text).await;
                     }
-                    Inbound::Binary(_) => {
-                        session.handle_binary().await;
+                    Inbound::Binary(data) => {
+                        // A refused frame was answered with an error frame already.
+                        let _ = session.handle_binary(data).await;
                     }
                     // Answered before the rate limit.
                     Inbound::TooBig

@@ -6,6 +6,9 @@ use std::sync::Arc;
 
 use futures_util::FutureExt;
 
+use bytes::Bytes;
+use serde_json::value::RawValue;
+
 use super::connect::Admission;
 use super::connection::{Connection, ConnectionId, Outbox};
 use super::context::CallParts;
@@ -14,7 +17,9 @@ use super::peer::Peer;
 use super::shared::{LifecycleHook, Runtime};
 use super::wire::{self, ErrorCode, FrameError, RequestId};
 use crate::contract::RoleId;
-use crate::handler::DispatchError;
+use crate::extract::Payload;
+use crate::middleware::{self, Pipeline, Request};
+use crate::stream::{CANCEL_MESSAGE, StreamTable};
 
 /// The protocol state of one connection: its role, and the dispatch of its frames.
 ///
@@ -57,22 +62,29 @@ pub struct Session {
     open_hooks_pending: bool,
     /// The connection's place in the route's limits, freed when the session drops.
     _permit: Option<Permit>,
+    /// The connection's middleware stack; `None` when the network has no layers.
+    pipeline: Option<Pipeline>,
 }
 
 impl Session {
-    pub(crate) fn new(runtime: Arc<Runtime>, admission: Admission) -> (Self, Outbox) {
+    pub(crate) fn new(runtime: Arc<Runtime>, mut admission: Admission) -> (Self, Outbox) {
+        admission
+            .extensions
+            .insert(Arc::new(StreamTable::default()));
         let (connection, outbox) = Connection::new(
             Arc::clone(&runtime.contract),
             runtime.config.outbound_queue,
             runtime.config.send_timeout,
             admission.extensions,
         );
+        let pipeline = Pipeline::new(&runtime);
         let mut session = Self {
             runtime,
             connection,
             peer: None,
             open_hooks_pending: false,
             _permit: admission.permit,
+            pipeline,
         };
         if let Some(role) = admission.role
             && let Err(error) = session.open(&role)
@@ -168,14 +180,15 @@ impl Session {
         }
     }
 
-    /// Answers a binary frame: the protocol is JSON text only.
-    pub async fn handle_binary(&mut self) -> FrameError {
+    /// Handles one inbound binary frame: the network's binary handler runs
+    /// after its guards (see [`BindingsBuilder::on_binary`](crate::BindingsBuilder::on_binary));
+    /// without one the frame is refused with `bad_frame`.
+    pub async fn handle_binary(&mut self, data: Bytes) -> Result<(), FrameError> {
         self.connection.count_inbound();
-        let error = FrameError::new(
-            ErrorCode::BadFrame,
-            "binary frames are not supported; send JSON text",
-        );
-        self.refuse(error, None).await
+        match self.dispatch_binary(data).await {
+            Ok(()) => Ok(()),
+            Err(error) => Err(self.refuse(error, None).await),
+        }
     }
 
     /// Records a transport error on this connection.
@@ -204,12 +217,15 @@ impl Session {
         let contract = &self.runtime.contract;
         let name = &*envelope.message_name;
         let host = contract.host();
-        let index = contract.message_index(host, name).ok_or_else(|| {
-            FrameError::new(
+        let Some(index) = contract.message_index(host, name) else {
+            if name == CANCEL_MESSAGE {
+                return self.cancel_stream(envelope.payload);
+            }
+            return Err(FrameError::new(
                 ErrorCode::UnknownMessage,
                 format!("`{}` accepts no message `{name}`", contract.host_name()),
-            )
-        })?;
+            ));
+        };
         let message = contract.message_at(host, index);
         if !message.allows(role) {
             return Err(FrameError::new(
@@ -219,36 +235,89 @@ impl Session {
         }
         let payload = wire::decode_payload(envelope.payload)?;
         message.check_payload(&payload)?;
-        let Some(handler) = self.runtime.router.handler(index, role) else {
-            return Err(FrameError::new(
-                ErrorCode::NotImplemented,
-                format!("`{name}` has no handler on this server"),
-            ));
-        };
         let parts = CallParts {
             peer: self.peer.clone().expect("role established above"),
             request_id: id.cloned(),
         };
-        match AssertUnwindSafe(handler(parts, payload))
-            .catch_unwind()
+        let request = Request::new(parts, index, payload);
+        let response = match &mut self.pipeline {
+            None => middleware::endpoint(&self.runtime, request).await?,
+            Some(pipeline) => pipeline.call(request).await?,
+        };
+        match response.into_reply() {
+            None => Ok(()),
+            Some(reply) => self.send_reply(reply, id).await,
+        }
+    }
+
+    /// Sends a handler's reply to the sender, with `replyTo`.
+    async fn send_reply(
+        &self,
+        reply: crate::Reply<serde_json::Value>,
+        id: Option<&RequestId>,
+    ) -> Result<(), FrameError> {
+        let peer = self
+            .peer
+            .as_ref()
+            .expect("a reply answers an established role");
+        match peer
+            .send_frame(reply.message(), reply.payload(), id.map(|id| &**id))
             .await
         {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(DispatchError::Payload(error))) => Err(FrameError::new(
-                ErrorCode::InvalidPayload,
-                format!("payload does not fit the handler's type: {error}"),
-            )),
-            Ok(Err(DispatchError::Handler(error))) => {
-                tracing::debug!(connection = %self.connection.id(), message = name, %error, "handler failed");
-                Err(FrameError::new(ErrorCode::HandlerError, error.message()))
-            }
-            Err(_) => {
-                tracing::error!(connection = %self.connection.id(), message = name, "handler panicked");
+            Ok(()) | Err(super::SendError::Disconnected | super::SendError::SlowConsumer) => Ok(()),
+            Err(error) => {
+                tracing::error!(connection = %self.connection.id(), reply = reply.message(), %error, "handler's reply not sent");
                 Err(FrameError::new(
                     ErrorCode::InternalError,
-                    "the handler failed unexpectedly",
+                    "the handler's reply could not be sent",
                 ))
             }
+        }
+    }
+
+    /// Cancels one of this connection's streams: `{"stream": <id>}`. A
+    /// stream that already ended is not an error.
+    fn cancel_stream(&self, payload: &RawValue) -> Result<(), FrameError> {
+        #[derive(serde::Deserialize)]
+        struct Cancel {
+            stream: u64,
+        }
+        let cancel: Cancel = serde_json::from_str(payload.get()).map_err(|_| {
+            FrameError::new(
+                ErrorCode::BadFrame,
+                "a `$cancel` payload is `{\"stream\": <stream id>}`",
+            )
+        })?;
+        if let Some(streams) = self.connection.extension::<Arc<StreamTable>>() {
+            streams.cancel(cancel.stream);
+        }
+        Ok(())
+    }
+
+    async fn dispatch_binary(&mut self, data: Bytes) -> Result<(), FrameError> {
+        let Some(peer) = self.peer.clone() else {
+            return Err(FrameError::new(
+                ErrorCode::BadFrame,
+                "a binary frame cannot open a session; send a JSON text frame first",
+            ));
+        };
+        self.ready().await;
+        let Some(target) = self.runtime.router.binary_target(peer.role_id()) else {
+            return Err(FrameError::new(
+                ErrorCode::BadFrame,
+                "binary frames are not supported; send JSON text",
+            ));
+        };
+        crate::guard::check(target.guards, peer.connection()).await?;
+        let parts = CallParts {
+            peer,
+            request_id: None,
+        };
+        let future = (target.handler)(parts, Payload::Binary(data));
+        let response = middleware::settle(future, self.connection.id(), "(binary)").await?;
+        match response.into_reply() {
+            None => Ok(()),
+            Some(reply) => self.send_reply(reply, None).await,
         }
     }
 

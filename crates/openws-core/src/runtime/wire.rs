@@ -34,6 +34,15 @@ pub enum ErrorCode {
     InternalError,
     /// The connection sent frames faster than its rate limit; the frame was dropped.
     RateLimited,
+    /// A guard refused the frame; the handler did not run.
+    GuardRejected,
+    /// The handler did not finish within the time a timeout layer allows.
+    Timeout,
+    /// A load-shedding layer refused the frame: the server is at capacity.
+    Overloaded,
+    /// An application's own code, set with
+    /// [`HandlerError::code`](crate::HandlerError::code).
+    App(&'static str),
 }
 
 impl ErrorCode {
@@ -51,6 +60,10 @@ impl ErrorCode {
             Self::HandlerError => "handler_error",
             Self::InternalError => "internal_error",
             Self::RateLimited => "rate_limited",
+            Self::GuardRejected => "guard_rejected",
+            Self::Timeout => "timeout",
+            Self::Overloaded => "overloaded",
+            Self::App(code) => code,
         }
     }
 }
@@ -109,7 +122,8 @@ pub struct FrameError {
 }
 
 impl FrameError {
-    pub(crate) fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+    /// An error with `code` and a sentence for humans.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         Self {
             code,
             message: message.into(),
@@ -245,6 +259,67 @@ pub(crate) fn error_frame(
         error,
         reply_to,
     })
+}
+
+/// Where a frame stands in a stream: its id, its place, and whether it is the last.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub(crate) struct StreamMark {
+    pub(crate) id: u64,
+    pub(crate) seq: u64,
+    pub(crate) state: StreamState,
+}
+
+/// `chunk` for every chunk of a stream, `done` for its last frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum StreamState {
+    Chunk,
+    Done,
+}
+
+/// Encodes a frame of a stream: a chunk (with its payload), the final `done`
+/// frame (no payload), or, when the stream failed, a final error frame.
+pub(crate) fn stream_frame(
+    host_role: &str,
+    message_name: &str,
+    body: StreamBody<'_>,
+    mark: StreamMark,
+    reply_to: Option<&RawValue>,
+) -> Bytes {
+    #[derive(Serialize)]
+    struct Frame<'a> {
+        #[serde(rename = "fromRole")]
+        from_role: &'a str,
+        #[serde(rename = "messageName", skip_serializing_if = "Option::is_none")]
+        message_name: Option<&'a str>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        payload: Option<&'a Value>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        error: Option<&'a FrameError>,
+        stream: StreamMark,
+        #[serde(rename = "replyTo", skip_serializing_if = "Option::is_none")]
+        reply_to: Option<&'a RawValue>,
+    }
+    let (payload, error) = match body {
+        StreamBody::Chunk(payload) => (Some(payload), None),
+        StreamBody::Done => (None, None),
+        StreamBody::Failed(error) => (None, Some(error)),
+    };
+    encode(&Frame {
+        from_role: host_role,
+        message_name: error.is_none().then_some(message_name),
+        payload,
+        error,
+        stream: mark,
+        reply_to,
+    })
+}
+
+/// What a stream frame carries.
+pub(crate) enum StreamBody<'a> {
+    Chunk(&'a Value),
+    Done,
+    Failed(&'a FrameError),
 }
 
 fn encode(frame: &impl Serialize) -> Bytes {

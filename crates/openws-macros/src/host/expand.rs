@@ -1,7 +1,7 @@
 //! The code `#[host]` generates: markers, role and message impls, `network()` and `bindings()`.
 
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned};
+use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{Expr, Ident, Type, Visibility};
 
@@ -21,8 +21,6 @@ pub(super) struct Host<'a> {
 /// Local names of the generated closures, out of reach of the user's code.
 struct Locals {
     builder: Ident,
-    ctx: Ident,
-    peer: Ident,
     payload: Ident,
     state: Ident,
     handler: Ident,
@@ -33,12 +31,15 @@ impl Locals {
         let local = |name: &str| Ident::new(name, Span::mixed_site());
         Self {
             builder: local("builder"),
-            ctx: local("ctx"),
-            peer: local("peer"),
             payload: local("payload"),
             state: local("state"),
             handler: local("handler"),
         }
+    }
+
+    /// The closure parameter for the handler's `index`th extractor.
+    fn extractor(index: usize) -> Ident {
+        format_ident!("extracted{}", index, span = Span::mixed_site())
     }
 }
 
@@ -201,7 +202,14 @@ fn bindings_fn(host: &Host<'_>) -> TokenStream {
             if let Some(check) = sender_check(host, handler) {
                 checks.push(check);
             }
+            checks.extend(extractor_checks(host, handler));
             registrations.push(registration(host, message, index, handler, &locals));
+            let wire = &message.wire;
+            for guard in &handler.guards {
+                registrations.push(quote_spanned! {guard.span()=>
+                    #builder.guard_message(#wire, #guard)?
+                });
+            }
         }
     }
     let doc = format!(
@@ -238,8 +246,6 @@ fn registration(
     let marker = &message.marker;
     let Locals {
         builder,
-        ctx,
-        peer,
         payload,
         state,
         handler: local_handler,
@@ -253,34 +259,40 @@ fn registration(
         let cast = quote!(<#message_payload as #check<#ty>>::same(#payload));
         crate::args::located_at(cast, ty.span())
     };
-    let args = handler.params.iter().map(|param| match param {
-        Param::Ctx => quote!(#ctx),
-        Param::Peer => quote!(#peer),
-        Param::Payload => payload_arg.clone(),
-    });
+    let args = handler
+        .params
+        .iter()
+        .enumerate()
+        .map(|(i, param)| match param {
+            Param::Extractor(_) => Locals::extractor(i).into_token_stream(),
+            Param::Payload => payload_arg.clone(),
+        });
+    let mut inputs: Vec<TokenStream> = Vec::new();
+    if handler.takes_self {
+        inputs.push(quote!(#state: #krate::extract::State<Self>));
+    }
+    for (i, param) in handler.params.iter().enumerate() {
+        if let Param::Extractor(ty) = param {
+            let name = Locals::extractor(i);
+            inputs.push(quote!(#name: #ty));
+        }
+    }
+    inputs.push(quote!(#payload: #message_payload));
     let method = &handler.method;
     let call = if handler.takes_self {
-        quote! {
-            let #state = #ctx.state_arc();
-            #state.#method(#(#args),*).await
-        }
+        quote!(#state.#method(#(#args),*).await)
     } else {
         quote!(Self::#method(#(#args),*).await)
     };
     let span = handler.method.span();
-    if let Some(role) = &handler.peer {
+    let closure = quote! {
+        move |#(#inputs),*| async move { #call }
+    };
+    if handler.peer.is_some() {
         return quote_spanned! {span=>
-            #builder.handle(
-                #module::#marker,
-                move |#ctx: #krate::Ctx<Self>,
-                      #peer: #krate::typed::TypedPeer<#role>,
-                      #payload: #message_payload| async move { #call },
-            )?
+            #builder.handle(#module::#marker, #closure)?
         };
     }
-    let closure = quote! {
-        move |#ctx: #krate::Ctx<Self>, #payload: #message_payload| async move { #call }
-    };
     match (&handler.from, message.handlers.len()) {
         (Some(roles), count) if count > 1 => quote_spanned! {span=>
             {
@@ -295,6 +307,24 @@ fn registration(
             #builder.handle_any(#module::#marker, #closure)?
         },
     }
+}
+
+/// For each extractor parameter: a check that its type is one, whose error
+/// points at the parameter (the builder's own error would name the closure).
+fn extractor_checks<'a>(
+    host: &'a Host<'_>,
+    handler: &'a Handler,
+) -> impl Iterator<Item = TokenStream> + 'a {
+    let krate = &host.args.krate;
+    handler.params.iter().filter_map(move |param| match param {
+        Param::Extractor(ty) => Some(quote_spanned! {ty.span()=>
+            {
+                fn is_extractor<S, T: #krate::extract::FromCall<S>>() {}
+                is_extractor::<Self, #ty>();
+            }
+        }),
+        Param::Payload => None,
+    })
 }
 
 /// For a typed-peer handler with `from = [X]`: the compiler proves the peer's

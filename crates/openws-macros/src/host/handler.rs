@@ -2,15 +2,14 @@
 
 use syn::spanned::Spanned;
 use syn::{
-    Attribute, Expr, FnArg, GenericArgument, Ident, ImplItemFn, LitStr, PathArguments, ReturnType,
-    Type,
+    Attribute, Expr, FnArg, GenericArgument, Ident, ImplItemFn, LitStr, PathArguments, Type,
 };
 
 use crate::args::{set_once, type_list, unknown_key};
 use crate::case;
 
 /// The keys `#[handler(...)]` accepts.
-const KEYS: &[&str] = &["name", "from", "description"];
+const KEYS: &[&str] = &["name", "from", "description", "guard"];
 
 /// A handler method and the message it handles.
 pub(crate) struct Handler {
@@ -22,6 +21,8 @@ pub(crate) struct Handler {
     pub(crate) description: Option<Expr>,
     /// The roles listed in `from = [..]`, if given.
     pub(crate) from: Option<Vec<Type>>,
+    /// The guards of `guard = ..`, in order.
+    pub(crate) guards: Vec<Expr>,
     /// Whether the method takes `&self` (the shared state).
     pub(crate) takes_self: bool,
     /// What each parameter after the receiver is, in order.
@@ -33,12 +34,9 @@ pub(crate) struct Handler {
 }
 
 /// What a handler parameter receives.
-#[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Param {
-    /// The call's `Ctx<Self>`.
-    Ctx,
-    /// The sender's `TypedPeer<R>`.
-    Peer,
+    /// An extractor of this type (`Ctx<Self>`, `TypedPeer<R>`, `ConnState<T>`, ...).
+    Extractor(Box<Type>),
     /// The deserialized payload.
     Payload,
 }
@@ -99,6 +97,7 @@ struct Options {
     name: Option<LitStr>,
     from: Option<Vec<Type>>,
     description: Option<Expr>,
+    guards: Vec<Expr>,
 }
 
 impl Options {
@@ -114,6 +113,9 @@ impl Options {
                 set_once(&mut options.from, &meta, type_list(&meta)?)
             } else if meta.path.is_ident("description") {
                 set_once(&mut options.description, &meta, crate::args::text(&meta)?)
+            } else if meta.path.is_ident("guard") {
+                options.guards.push(meta.value()?.parse()?);
+                Ok(())
             } else {
                 Err(unknown_key(&meta, "handler", KEYS))
             }
@@ -122,7 +124,7 @@ impl Options {
     }
 }
 
-fn read(method: &ImplItemFn, options: Options) -> syn::Result<Handler> {
+fn read(method: &mut ImplItemFn, options: Options) -> syn::Result<Handler> {
     let sig = &method.sig;
     if sig.asyncness.is_none() {
         return Err(syn::Error::new(
@@ -136,18 +138,12 @@ fn read(method: &ImplItemFn, options: Options) -> syn::Result<Handler> {
             "a handler cannot be generic: the payload type is the message's schema",
         ));
     }
-    if let ReturnType::Default = sig.output {
-        return Err(syn::Error::new(
-            sig.paren_token.span.close(),
-            "a handler returns `Result<(), E>` where `E: Into<HandlerError>`",
-        ));
-    }
+    let marked = take_payload_marks(method)?;
+    let sig = &method.sig;
     let mut takes_self = false;
-    let mut params = Vec::new();
-    let mut payload = None;
-    let mut peer = None;
+    let mut typed_params = Vec::new();
     for input in &sig.inputs {
-        let typed = match input {
+        match input {
             FnArg::Receiver(receiver) => {
                 if receiver.reference.is_none() || receiver.mutability.is_some() {
                     return Err(syn::Error::new(
@@ -156,37 +152,47 @@ fn read(method: &ImplItemFn, options: Options) -> syn::Result<Handler> {
                     ));
                 }
                 takes_self = true;
-                continue;
             }
-            FnArg::Typed(typed) => typed,
-        };
-        let kind = classify(&typed.ty)?;
-        let taken = match kind {
-            Param::Ctx => params.contains(&Param::Ctx),
-            Param::Peer => peer.replace(peer_role(&typed.ty)?).is_some(),
-            Param::Payload => payload.replace((*typed.ty).clone()).is_some(),
-        };
-        if taken {
-            let what = match kind {
-                Param::Ctx => "one `Ctx<Self>`",
-                Param::Peer => "one `TypedPeer<..>`",
-                Param::Payload => {
-                    "one payload (the parameter that is neither `Ctx<Self>` nor `TypedPeer<..>`)"
-                }
-            };
-            return Err(syn::Error::new(
-                typed.span(),
-                format!("a handler takes at most {what}"),
-            ));
+            FnArg::Typed(typed) => typed_params.push(typed),
         }
-        params.push(kind);
     }
-    let payload = payload.ok_or_else(|| {
-        syn::Error::new(
+    let Some(last) = typed_params.len().checked_sub(1) else {
+        return Err(syn::Error::new(
             sig.paren_token.span.join(),
             "a handler takes the message's payload: add a parameter such as `payload: MyPayload`",
-        )
-    })?;
+        ));
+    };
+    let payload_at = marked.unwrap_or(last);
+    let mut params = Vec::new();
+    let mut peer = None;
+    for (i, typed) in typed_params.iter().enumerate() {
+        if let Type::Reference(reference) = &*typed.ty {
+            return Err(syn::Error::new(
+                reference.span(),
+                "take handler arguments by value: the handler owns them",
+            ));
+        }
+        if i == payload_at {
+            if marked.is_none() && is_extractor_name(&typed.ty) {
+                return Err(syn::Error::new(
+                    typed.ty.span(),
+                    "the payload is the last parameter: put it last, or mark it with `#[payload]`",
+                ));
+            }
+            params.push(Param::Payload);
+            continue;
+        }
+        if last_segment_name(&typed.ty).as_deref() == Some("TypedPeer")
+            && peer.replace(peer_role(&typed.ty)?).is_some()
+        {
+            return Err(syn::Error::new(
+                typed.span(),
+                "a handler takes at most one `TypedPeer<..>`",
+            ));
+        }
+        params.push(Param::Extractor(typed.ty.clone()));
+    }
+    let payload = (*typed_params[payload_at].ty).clone();
     if let (Some(peer), Some(from)) = (&peer, &options.from)
         && from.len() > 1
     {
@@ -206,6 +212,7 @@ fn read(method: &ImplItemFn, options: Options) -> syn::Result<Handler> {
         wire,
         description: options.description,
         from: options.from,
+        guards: options.guards,
         takes_self,
         params,
         payload,
@@ -213,25 +220,38 @@ fn read(method: &ImplItemFn, options: Options) -> syn::Result<Handler> {
     })
 }
 
-/// Sorts a parameter by its type: `Ctx<..>`, `TypedPeer<..>`, or the payload.
-fn classify(ty: &Type) -> syn::Result<Param> {
-    if let Type::Reference(reference) = ty
-        && let Some(name) = last_segment_name(&reference.elem).filter(|n| is_special(n))
-    {
-        return Err(syn::Error::new(
-            ty.span(),
-            format!("take `{name}<..>` by value: the handler owns it"),
-        ));
+/// Takes `#[payload]` off the method's parameters; the index (among the
+/// parameters after the receiver) of the one it marked.
+fn take_payload_marks(method: &mut ImplItemFn) -> syn::Result<Option<usize>> {
+    let mut marked = None;
+    let typed = method
+        .sig
+        .inputs
+        .iter_mut()
+        .filter_map(|input| match input {
+            FnArg::Typed(typed) => Some(typed),
+            FnArg::Receiver(_) => None,
+        });
+    for (i, param) in typed.enumerate() {
+        let before = param.attrs.len();
+        param.attrs.retain(|attr| !attr.path().is_ident("payload"));
+        if param.attrs.len() != before && marked.replace(i).is_some() {
+            return Err(syn::Error::new(
+                param.span(),
+                "a handler has one payload: `#[payload]` marks one parameter",
+            ));
+        }
     }
-    Ok(match last_segment_name(ty).as_deref() {
-        Some("Ctx") => Param::Ctx,
-        Some("TypedPeer") => Param::Peer,
-        _ => Param::Payload,
-    })
+    Ok(marked)
 }
 
-fn is_special(name: &str) -> bool {
-    name == "Ctx" || name == "TypedPeer"
+/// Whether the type is one of the core's extractors by name (so it cannot
+/// be the payload a handler forgot to put last).
+fn is_extractor_name(ty: &Type) -> bool {
+    matches!(
+        last_segment_name(ty).as_deref(),
+        Some("Ctx" | "TypedPeer" | "Peer" | "State" | "ConnState" | "Hub" | "ConnectionId")
+    )
 }
 
 fn last_segment_name(ty: &Type) -> Option<String> {

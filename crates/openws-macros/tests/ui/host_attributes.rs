@@ -87,6 +87,26 @@ impl PeerWithSeveralSenders {
     }
 }
 
+struct PayloadNotLast;
+#[openws::host(name = "server", network = "chat", roles = [Client])]
+impl PayloadNotLast {
+    #[handler]
+    async fn create_room(&self, room: Room, ctx: openws::Ctx<Self>) -> Result<(), HandlerError> {
+        let _ = (room, ctx);
+        Ok(())
+    }
+}
+
+struct TwoPayloadMarks;
+#[openws::host(name = "server", network = "chat", roles = [Client])]
+impl TwoPayloadMarks {
+    #[handler]
+    async fn create_room(&self, #[payload] room: Room, #[payload] other: Room) -> Result<(), HandlerError> {
+        let _ = (room, other);
+        Ok(())
+    }
+}
+
 struct Standalone;
 impl Standalone {
     #[openws::handler]

@@ -13,6 +13,7 @@ mod handshake;
 mod keepalive;
 mod lifecycle;
 mod management;
+mod pipeline;
 mod rooms;
 mod shutdown;
 mod spec;
@@ -55,6 +56,11 @@ pub use lifecycle::{
     oversized_frame_closes_with_1009,
 };
 pub use management::{management_lists_pushes_and_closes, management_needs_its_token};
+pub use pipeline::{
+    a_long_stream_reaches_a_slow_reader_complete_and_in_order,
+    a_tower_timeout_answers_with_timeout, binary_frames_reach_the_binary_handler,
+    guards_refuse_until_login, streams_end_on_cancel_and_on_disconnect,
+};
 pub use rooms::{
     chat_rooms_and_user_ids_are_freed_on_leave, chat_users_cannot_impersonate_each_other,
 };
