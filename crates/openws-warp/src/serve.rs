@@ -24,13 +24,11 @@ pub(crate) struct PeerAddr(pub(crate) SocketAddr);
 /// in your own filters does not under this server.
 ///
 /// ```no_run
-/// use openws_warp::Specs;
-/// use warp::Filter;
 /// # fn chat() -> openws_core::Bindings { unimplemented!() }
 ///
 /// # async fn run() -> std::io::Result<()> {
-/// let specs = Specs::default();
-/// let routes = openws_warp::network("/chat", chat(), &specs).or(openws_warp::spec(&specs));
+/// let networks = openws_core::Networks::new();
+/// let routes = openws_warp::network("/chat", chat(), &networks);
 /// let listener = tokio::net::TcpListener::bind("127.0.0.1:8082").await?;
 /// openws_warp::serve(listener, routes)
 ///     .with_graceful_shutdown(async { tokio::signal::ctrl_c().await.unwrap() })
