@@ -15,7 +15,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::hub::Listing;
-use crate::runtime::{CloseFrame, ConnectRequest, ConnectionId, ErrorCode, FrameError, SendError};
+use crate::runtime::{
+    CloseFrame, ConnectionId, ErrorCode, FrameError, SendError, bearer_token, constant_time_eq,
+};
 use crate::{Bindings, EndpointRequest, EndpointResponse};
 
 /// Where the management endpoints live, below the app's prefix.
@@ -44,12 +46,14 @@ pub(crate) async fn respond<'b>(
     if managed.is_empty() {
         return None;
     }
-    let credentials = ConnectRequest::new(http::Uri::default(), request.headers.clone());
+    let presented = bearer_token(&request.headers);
     let opened: Vec<&Bindings> = managed
         .into_iter()
         .filter(|b| {
-            b.management_token()
-                .is_some_and(|t| credentials.bearer_is(t))
+            let expected = b.management_token().map(str::as_bytes);
+            presented
+                .zip(expected)
+                .is_some_and(|(p, e)| constant_time_eq(p.as_bytes(), e))
         })
         .collect();
     if opened.is_empty() {
@@ -88,7 +92,7 @@ async fn list(networks: &[&Bindings]) -> EndpointResponse {
             Err(e) => return error(StatusCode::BAD_GATEWAY, &e.to_string()),
         }
     }
-    json_response(StatusCode::OK, &json!(all))
+    EndpointResponse::json(StatusCode::OK, &all)
 }
 
 /// The body of `POST /openws/connections/{id}/messages`.
@@ -108,7 +112,7 @@ async fn push(networks: &[&Bindings], id: ConnectionId, body: &[u8]) -> Endpoint
                 ErrorCode::BadFrame,
                 format!("body is not `{{messageName, payload}}`: {e}"),
             );
-            return json_response(StatusCode::BAD_REQUEST, &json!({ "error": refused }));
+            return EndpointResponse::json(StatusCode::BAD_REQUEST, &json!({ "error": refused }));
         }
     };
     for bindings in networks {
@@ -119,12 +123,12 @@ async fn push(networks: &[&Bindings], id: ConnectionId, body: &[u8]) -> Endpoint
         let refused =
             |code, message: String| FrameError::new(code, message).about(&push.message_name);
         return match sent {
-            Ok(()) => json_response(StatusCode::ACCEPTED, &json!({ "queued": true })),
+            Ok(()) => EndpointResponse::json(StatusCode::ACCEPTED, &json!({ "queued": true })),
             Err(SendError::UnknownConnection(_)) => continue,
             Err(SendError::InvalidPayload(frame_error)) => {
-                json_response(StatusCode::BAD_REQUEST, &json!({ "error": frame_error }))
+                EndpointResponse::json(StatusCode::BAD_REQUEST, &json!({ "error": frame_error }))
             }
-            Err(SendError::UnknownMessage { role, message }) => json_response(
+            Err(SendError::UnknownMessage { role, message }) => EndpointResponse::json(
                 StatusCode::BAD_REQUEST,
                 &json!({ "error": refused(ErrorCode::UnknownMessage, format!("role `{role}` accepts no message `{message}`")) }),
             ),
@@ -160,7 +164,7 @@ fn close(networks: &[&Bindings], id: ConnectionId, query: Option<&str>) -> Endpo
     match networks.iter().find_map(|b| b.hub().peer(id)) {
         Some(peer) => {
             peer.close(CloseFrame::new(code, reason));
-            json_response(StatusCode::ACCEPTED, &json!({ "closing": true }))
+            EndpointResponse::json(StatusCode::ACCEPTED, &json!({ "closing": true }))
         }
         None => error(StatusCode::NOT_FOUND, &format!("no connection `{id}`")),
     }
@@ -173,8 +177,4 @@ fn is_sendable_close_code(code: u16) -> bool {
 
 fn error(status: StatusCode, message: &str) -> EndpointResponse {
     EndpointResponse::json(status, &json!({ "error": { "message": message } }))
-}
-
-fn json_response(status: StatusCode, body: &Value) -> EndpointResponse {
-    EndpointResponse::json(status, body)
 }

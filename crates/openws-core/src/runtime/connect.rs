@@ -70,12 +70,7 @@ impl ConnectRequest {
 
     /// The token of an `Authorization: Bearer <token>` header.
     pub fn bearer_token(&self) -> Option<&str> {
-        let value = self.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-        let (scheme, token) = value.split_once(' ')?;
-        scheme
-            .eq_ignore_ascii_case("bearer")
-            .then(|| token.trim())
-            .filter(|token| !token.is_empty())
+        bearer_token(&self.headers)
     }
 
     /// Whether the request carries `Authorization: Bearer <expected>`, compared
@@ -168,8 +163,18 @@ impl ConnectRequest {
     }
 }
 
+/// The token of an `Authorization: Bearer <token>` header among `headers`.
+pub(crate) fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|token| !token.is_empty())
+}
+
 /// Compares secrets in time independent of where they differ.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |diff, (x, y)| diff | (x ^ y)) == 0
 }
 

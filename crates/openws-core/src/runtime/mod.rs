@@ -15,6 +15,7 @@ pub(crate) mod wire;
 
 pub use config::SessionConfig;
 pub use connect::{Admission, ConnectRequest, Rejection};
+pub(crate) use connect::{bearer_token, constant_time_eq};
 pub(crate) use connection::Offer;
 pub use connection::{CloseFrame, Connection, ConnectionId, InvalidConnectionId, Outbox, Outgoing};
 pub(crate) use context::CallParts;
