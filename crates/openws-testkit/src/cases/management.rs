@@ -22,9 +22,13 @@ async fn call(
     body: Option<Value>,
 ) -> Response {
     let headers = admin();
-    let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let headers = headers_of(&headers);
     let body = body.map(|b| b.to_string()).unwrap_or_default();
     http_get::request_with(server, method, path, &headers, &body).await
+}
+
+fn headers_of<'h>(headers: &'h [(&'static str, String)]) -> Vec<(&'static str, &'h str)> {
+    headers.iter().map(|(k, v)| (*k, v.as_str())).collect()
 }
 
 fn json_body(response: &Response) -> Value {
@@ -106,6 +110,17 @@ pub async fn management_lists_pushes_and_closes<S: Server>() {
     .await;
     assert_eq!(unknown.status, 400, "{}", unknown.body);
     assert_eq!(json_body(&unknown)["error"]["code"], "unknown_message");
+    let admin_headers = admin();
+    let garbage = http_get::request_with(
+        server.addr,
+        "POST",
+        &messages,
+        &headers_of(&admin_headers),
+        "{not json",
+    )
+    .await;
+    assert_eq!(garbage.status, 400, "{}", garbage.body);
+    assert_eq!(json_body(&garbage)["error"]["code"], "bad_frame");
     alice.expect_silence().await;
 
     let nobody = format!("{ENDPOINT}/0000000000000000-1/messages");
