@@ -91,6 +91,7 @@ macro_rules! conformance_suite {
             close_hook_runs_once_when_client_closes,
             kick_with_reason_arrives_after_queued_frames,
             chat_users_cannot_impersonate_each_other,
+            string_payloads_are_answered_with_strings,
             chat_rooms_and_user_ids_are_freed_on_leave,
             a_client_that_stops_reading_is_dropped,
             management_needs_its_token,

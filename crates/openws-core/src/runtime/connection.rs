@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::{Notify, mpsc};
 
 use super::peer::SendError;
+use super::wire;
 use crate::contract::{Contract, RoleId};
 
 /// A globally unique connection id: a random id of this process (its node)
@@ -181,6 +182,16 @@ mod phase {
     pub(super) const CLOSED: u8 = 3;
 }
 
+/// How a connection's peer writes payloads, decided by its first frame.
+mod payload_form {
+    /// No frame yet.
+    pub(super) const UNDECIDED: u8 = 0;
+    /// JSON objects, as the protocol has them.
+    pub(super) const OBJECTS: u8 = 1;
+    /// Strings holding JSON, as clients of the older JS runtime send (and expect) them.
+    pub(super) const STRINGS: u8 = 2;
+}
+
 /// The outcome of offering a frame without waiting, as a broadcast does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Offer {
@@ -216,6 +227,7 @@ pub struct Connection {
     frames: mpsc::Sender<Bytes>,
     send_timeout: Duration,
     phase: AtomicU8,
+    payload_form: AtomicU8,
     close_frame: Mutex<Option<CloseFrame>>,
     phase_changed: Notify,
     admitted: http::Extensions,
@@ -242,6 +254,7 @@ impl Connection {
             frames,
             send_timeout,
             phase: AtomicU8::new(phase::OPEN),
+            payload_form: AtomicU8::new(payload_form::UNDECIDED),
             close_frame: Mutex::new(None),
             phase_changed: Notify::new(),
             admitted,
@@ -321,6 +334,32 @@ impl Connection {
     /// Frames waiting in the outbound queue.
     pub fn queue_depth(&self) -> usize {
         self.frames.max_capacity() - self.frames.capacity()
+    }
+
+    /// Whether the peer gets payloads as strings holding JSON: it sent its
+    /// first frame's payload that way, as clients of the older JS runtime do
+    /// (they `JSON.parse` what they receive). Frames sent before its first
+    /// frame carry objects.
+    pub fn wants_string_payloads(&self) -> bool {
+        self.payload_form.load(Ordering::Relaxed) == payload_form::STRINGS
+    }
+
+    /// Records how the peer writes payloads, from its first frame only.
+    pub(crate) fn note_payload_form(&self, payload: &serde_json::value::RawValue) {
+        if self.payload_form.load(Ordering::Relaxed) != payload_form::UNDECIDED {
+            return;
+        }
+        let form = if payload.get().starts_with('"') {
+            payload_form::STRINGS
+        } else {
+            payload_form::OBJECTS
+        };
+        let _ = self.payload_form.compare_exchange(
+            payload_form::UNDECIDED,
+            form,
+            Ordering::Relaxed,
+            Ordering::Relaxed,
+        );
     }
 
     pub(crate) fn count_inbound(&self) {
@@ -558,6 +597,9 @@ impl Outbox {
 
     fn text(&self, frame: Bytes) -> Outgoing {
         self.connection.frames_out.fetch_add(1, Ordering::Relaxed);
+        if self.connection.wants_string_payloads() {
+            return Outgoing::Text(wire::stringify_payload(frame));
+        }
         Outgoing::Text(frame)
     }
 }

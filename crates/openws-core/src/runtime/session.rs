@@ -174,6 +174,7 @@ impl Session {
             Ok(parsed) => parsed,
             Err((error, id)) => return Err(self.refuse(error, id).await),
         };
+        self.connection.note_payload_form(envelope.payload);
         match self.dispatch(&envelope, id.as_ref()).await {
             Ok(()) => Ok(()),
             Err(error) => Err(self.refuse(error.about(&envelope.message_name), id).await),

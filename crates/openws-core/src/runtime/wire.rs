@@ -4,6 +4,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 use bytes::Bytes;
+use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use serde_json::value::RawValue;
@@ -261,6 +262,26 @@ pub(crate) fn error_frame(
     })
 }
 
+/// `frame` (one this crate encoded) with its `payload`, if any, turned into a
+/// string holding the payload's JSON, for peers that want string payloads
+/// (see [`Connection::wants_string_payloads`](super::Connection::wants_string_payloads)).
+/// Other fields keep their order and text.
+pub(crate) fn stringify_payload(frame: Bytes) -> Bytes {
+    type Fields<'a> = IndexMap<Cow<'a, str>, Box<RawValue>>;
+    let Ok(mut fields) = serde_json::from_slice::<Fields<'_>>(&frame) else {
+        return frame;
+    };
+    let Some(payload) = fields.get_mut("payload") else {
+        return frame;
+    };
+    if payload.get().starts_with('"') {
+        return frame;
+    }
+    let text = serde_json::to_string(payload.get()).expect("a string always serializes");
+    *payload = RawValue::from_string(text).expect("a serialized string is valid JSON");
+    encode(&fields)
+}
+
 /// Where a frame stands in a stream: its id, its place, and whether it is the last.
 #[derive(Debug, Clone, Copy, Serialize)]
 pub(crate) struct StreamMark {
@@ -456,6 +477,28 @@ mod tests {
             .err()
             .unwrap();
         assert_eq!(id.unwrap().get(), r#""r1""#);
+    }
+
+    #[test]
+    fn stringifies_payloads_and_leaves_other_frames_alone() {
+        let reply_to = RawValue::from_string("\"r1\"".to_owned()).unwrap();
+        let frame = message_frame(
+            "server",
+            "joinedRoom",
+            &serde_json::json!({"roomId": "a\"b"}),
+            Some(&reply_to),
+        );
+        let stringified = stringify_payload(frame);
+        assert_eq!(
+            std::str::from_utf8(&stringified).unwrap(),
+            r#"{"fromRole":"server","messageName":"joinedRoom","payload":"{\"roomId\":\"a\\\"b\"}","replyTo":"r1"}"#
+        );
+        let parsed: Value = serde_json::from_slice(&stringified).unwrap();
+        let inner: Value = serde_json::from_str(parsed["payload"].as_str().unwrap()).unwrap();
+        assert_eq!(inner, serde_json::json!({"roomId": "a\"b"}));
+        assert_eq!(stringify_payload(stringified.clone()), stringified);
+        let error = error_frame("server", &bad_frame("no"), None);
+        assert_eq!(stringify_payload(error.clone()), error);
     }
 
     #[test]

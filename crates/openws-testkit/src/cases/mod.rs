@@ -6,6 +6,7 @@ mod backpressure;
 mod browser_auth;
 mod chat;
 mod client;
+mod compat;
 mod discovery;
 mod errors;
 mod framing;
@@ -30,6 +31,7 @@ pub use chat::{
     peer_handles_work_from_other_connections,
 };
 pub use client::client_requests_are_correlated;
+pub use compat::string_payloads_are_answered_with_strings;
 pub use discovery::{
     endpoints_own_their_paths, independent_apps_list_only_their_own,
     layers_and_state_see_the_networks, merged_routers_list_every_network,
