@@ -242,8 +242,18 @@ async fn push_by_id_reaches_one_connection_or_says_it_is_unknown() {
         .unwrap();
     assert_eq!(payload(&drain(&mut outbox)[0]), json!({"text": "psst"}));
     let id = peer.connection_id();
+    hub.connection(id)
+        .send("said", &json!({"text": "again"}))
+        .await
+        .unwrap();
+    assert_eq!(payload(&drain(&mut outbox)[0]), json!({"text": "again"}));
     session.close().await;
     let gone = hub.send_to(id, "said", &json!({"text": "x"})).await;
+    assert!(
+        matches!(gone, Err(SendError::UnknownConnection(_))),
+        "{gone:?}"
+    );
+    let gone = hub.connection(id).send("said", &json!({"text": "x"})).await;
     assert!(
         matches!(gone, Err(SendError::UnknownConnection(_))),
         "{gone:?}"

@@ -25,6 +25,7 @@ mod broadcast;
 pub mod cluster;
 mod labels;
 mod registry;
+mod to_connection;
 
 use std::fmt;
 use std::sync::Arc;
@@ -39,6 +40,7 @@ pub use broadcast::Broadcast;
 pub use labels::Labels;
 use registry::JoinMode;
 pub use registry::Registry;
+pub use to_connection::ToConnection;
 
 use crate::contract::Contract;
 use crate::runtime::{Connection, ConnectionId, Peer, SendError};
@@ -253,6 +255,12 @@ impl Hub {
         predicate: impl Fn(&Connection) -> bool + Send + Sync + 'static,
     ) -> Broadcast {
         self.all().filter(predicate)
+    }
+
+    /// Connection `id`, wherever it is, to send to:
+    /// `hub.connection(id).send("notice", &payload)`.
+    pub fn connection(&self, id: ConnectionId) -> ToConnection {
+        ToConnection::new(self.clone(), id)
     }
 
     /// Sends to connection `id` wherever it is: on this node it waits for
