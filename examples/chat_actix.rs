@@ -8,6 +8,8 @@
 //! `/openws/spec.json`. The portal role needs `Authorization: Bearer $CHAT_PORTAL_TOKEN`
 //! (default `dev-portal-token`), or `?token=`, or a `bearer.<token>` subprotocol; clients choose
 //! `client` in their first frame. On Ctrl-C or SIGTERM, clients get 1001 after their queued frames.
+//! `OPENWS_TLS=self-signed`, or `OPENWS_TLS_CERT` and `OPENWS_TLS_KEY` (PEM files), serve
+//! `wss://` and `https://` instead, at the same address and paths.
 
 // Shared by every example and the conformance suite; each uses a part.
 #[allow(dead_code)]
@@ -22,12 +24,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let bindings = chat::bindings_from_env()?;
     let networks = openws::Networks::new().with_viewer();
     let routes = bindings.clone();
+    let tls = server::tls::from_env()?;
     let http = HttpServer::new(move || {
         App::new().configure(openws_actix::network("/chat", routes.clone(), &networks))
     })
-    .disable_signals()
-    .bind(&addr)?;
-    http.addrs().into_iter().for_each(server::announce);
+    .disable_signals();
+    let over_tls = tls.is_some();
+    let http = match tls {
+        Some(tls) => http.bind_rustls_0_23(&addr, tls)?,
+        None => http.bind(&addr)?,
+    };
+    for addr in http.addrs() {
+        server::announce(addr, over_tls);
+    }
     let http = http.run();
     let handle = http.handle();
     // WebSocket clients first (1001 after their queued frames), then actix's own shutdown.

@@ -46,10 +46,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let bindings = chat::builder_from_env()?.backplane(backplane).build()?;
     let networks = openws::Networks::new().with_viewer();
     let app = Router::new().openws("/chat", bindings.clone(), &networks);
+    let tls = server::tls::from_env()?;
     let listener = tokio::net::TcpListener::bind(&addr).await?;
-    server::announce(listener.local_addr()?);
-    openws::axum::serve(listener, app)
-        .with_graceful_shutdown(server::drain_on_signal(bindings))
+    server::announce(listener.local_addr()?, tls.is_some());
+    let mut http = openws::axum::serve(listener, app);
+    if let Some(tls) = tls {
+        http = http.tls(std::sync::Arc::new(tls));
+    }
+    http.with_graceful_shutdown(server::drain_on_signal(bindings))
         .await;
     Ok(())
 }

@@ -8,6 +8,8 @@
 //! `/openws/spec.json`. The portal role needs `Authorization: Bearer $CHAT_PORTAL_TOKEN`
 //! (default `dev-portal-token`), or `?token=`, or a `bearer.<token>` subprotocol; clients choose
 //! `client` in their first frame. On Ctrl-C or SIGTERM, clients get 1001 after their queued frames.
+//! `OPENWS_TLS=self-signed`, or `OPENWS_TLS_CERT` and `OPENWS_TLS_KEY` (PEM files), serve
+//! `wss://` and `https://` instead, at the same address and paths.
 
 // Shared by every example and the conformance suite; each uses a part.
 #[allow(dead_code)]
@@ -20,12 +22,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let networks = openws::Networks::new().with_viewer();
     let bindings = chat::bindings_from_env()?;
     let routes = openws_warp::network("/chat", bindings.clone(), &networks);
+    let tls = server::tls::from_env()?;
     let listener = tokio::net::TcpListener::bind(&addr).await?;
-    server::announce(listener.local_addr()?);
+    server::announce(listener.local_addr()?, tls.is_some());
     // Like `warp::serve`, plus a header-read timeout for half-sent requests;
     // WebSocket clients are closed first (1001 after their queued frames).
-    openws_warp::serve(listener, routes)
-        .with_graceful_shutdown(server::drain_on_signal(bindings))
+    let mut http = openws_warp::serve(listener, routes);
+    if let Some(tls) = tls {
+        http = http.tls(std::sync::Arc::new(tls));
+    }
+    http.with_graceful_shutdown(server::drain_on_signal(bindings))
         .await;
     Ok(())
 }

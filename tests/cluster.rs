@@ -47,8 +47,8 @@ async fn broker_restart_is_survived(backplane: &'static str, url_variable: &str)
     let url = broker.url();
     let prefix = unique_prefix(backplane);
     let env = [(url_variable, url.as_str())];
-    let a = Node::start(backplane, &prefix, &env).await;
-    let b = Node::start(backplane, &prefix, &env).await;
+    let a = Node::join(backplane, &prefix, &env).await;
+    let b = Node::join(backplane, &prefix, &env).await;
     let mut alice = Client::connect(a.addr, "/chat").await;
     let mut bob = Client::connect(b.addr, "/chat").await;
     enter(&mut alice, "createRoom", "alice").await;
@@ -96,7 +96,7 @@ async fn chat_across_three_nodes(backplane: &str, env: &[(&str, &str)]) {
     let prefix = unique_prefix(backplane);
     let mut nodes = Vec::new();
     for _ in 0..3 {
-        nodes.push(Node::start(backplane, &prefix, env).await);
+        nodes.push(Node::join(backplane, &prefix, env).await);
     }
     let [a, b, c] = [nodes[0].addr, nodes[1].addr, nodes[2].addr];
 

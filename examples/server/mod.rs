@@ -1,5 +1,7 @@
 //! What every chat server example does around its framework: logs, the
-//! address to listen on, and the line announcing it.
+//! address to listen on, TLS, and the line announcing it.
+
+pub(crate) mod tls;
 
 use std::net::SocketAddr;
 
@@ -13,10 +15,12 @@ pub(crate) fn init() -> String {
     std::env::var("OPENWS_ADDR").unwrap_or_else(|_| "127.0.0.1:8082".to_owned())
 }
 
-/// Logs where the chat network and its spec are served.
-pub(crate) fn announce(addr: SocketAddr) {
+/// Logs where the chat network and its spec are served (`wss://` and
+/// `https://` over TLS).
+pub(crate) fn announce(addr: SocketAddr, tls: bool) {
+    let s = if tls { "s" } else { "" };
     tracing::info!(
-        "chat server on ws://{addr}/chat, spec at http://{addr}/openws/spec.json, viewer at http://{addr}/openws/ui"
+        "chat server on ws{s}://{addr}/chat, spec at http{s}://{addr}/openws/spec.json, viewer at http{s}://{addr}/openws/ui"
     );
 }
 

@@ -4,16 +4,31 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::Stdio;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::process::{Child, Command};
-use tokio::sync::oneshot;
 
-/// How long a node may take to join the cluster and listen.
-const START_TIMEOUT: Duration = Duration::from_secs(20);
+// Shared with the TLS tests; each uses a part.
+#[allow(dead_code)]
+#[path = "../support/example.rs"]
+mod example;
+
+use example::{Example, START_TIMEOUT};
+
+/// A running `chat_cluster` process; killed when dropped.
+pub(crate) type Node = Example;
+
+impl Node {
+    /// Starts a `chat_cluster` node of cluster `prefix` over `backplane` on a
+    /// free port and waits until it listens.
+    pub(crate) async fn join(backplane: &str, prefix: &str, env: &[(&str, &str)]) -> Self {
+        let mut env = env.to_vec();
+        env.push(("OPENWS_CLUSTER_PREFIX", prefix));
+        Example::start("chat_cluster", &["--backplane", backplane], &env).await
+    }
+}
 
 /// A channel prefix no other run uses.
 pub(crate) fn unique_prefix(backplane: &str) -> String {
@@ -22,99 +37,6 @@ pub(crate) fn unique_prefix(backplane: &str) -> String {
         .unwrap()
         .as_nanos();
     format!("openws-test.{backplane}.{}-{nanos}", std::process::id())
-}
-
-/// A running `chat_cluster` process; killed when dropped.
-#[derive(Debug)]
-pub(crate) struct Node {
-    /// Where it serves.
-    pub(crate) addr: SocketAddr,
-    child: Child,
-    /// Everything it logged so far.
-    pub(crate) log: Arc<Mutex<Vec<String>>>,
-}
-
-impl Node {
-    /// Starts a node on a free port and waits until it listens.
-    pub(crate) async fn start(backplane: &str, prefix: &str, env: &[(&str, &str)]) -> Self {
-        let mut command = Command::new(example_binary());
-        command
-            .args(["--backplane", backplane])
-            .env("OPENWS_ADDR", "127.0.0.1:0")
-            .env("OPENWS_CLUSTER_PREFIX", prefix)
-            .env("RUST_LOG", "info")
-            .env("NO_COLOR", "1")
-            .envs(env.iter().copied())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
-        let mut child = command.spawn().expect("start chat_cluster");
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let (listening, addr) = oneshot::channel();
-        let mut listening = Some(listening);
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let mut errors = BufReader::new(child.stderr.take().unwrap()).lines();
-        let stdout_log = Arc::clone(&log);
-        tokio::spawn(async move {
-            while let Ok(Some(line)) = lines.next_line().await {
-                if let Some(addr) = announced_addr(&line) {
-                    listening.take().map(|l| l.send(addr));
-                }
-                stdout_log.lock().unwrap().push(line);
-            }
-        });
-        let stderr_log = Arc::clone(&log);
-        tokio::spawn(async move {
-            while let Ok(Some(line)) = errors.next_line().await {
-                stderr_log.lock().unwrap().push(line);
-            }
-        });
-        let addr = match tokio::time::timeout(START_TIMEOUT, addr).await {
-            Ok(Ok(addr)) => addr,
-            _ => panic!("chat_cluster did not start: {:#?}", log.lock().unwrap()),
-        };
-        Self { addr, child, log }
-    }
-
-    /// Kills the process at once (no goodbye to the cluster) and waits for it.
-    pub(crate) async fn kill(&mut self) {
-        self.child.kill().await.expect("kill node");
-    }
-
-    /// Whether a line of its log contains `text`.
-    pub(crate) fn logged(&self, text: &str) -> bool {
-        self.log
-            .lock()
-            .unwrap()
-            .iter()
-            .any(|line| line.contains(text))
-    }
-}
-
-/// `ws://127.0.0.1:PORT/chat` in the node's announcement, as an address.
-fn announced_addr(line: &str) -> Option<SocketAddr> {
-    let (_, rest) = line.split_once("chat server on ws://")?;
-    rest.split_once("/chat")?.0.parse().ok()
-}
-
-/// The example binary, built next to this test by `cargo test` (which builds examples).
-fn example_binary() -> PathBuf {
-    let test = std::env::current_exe().expect("test path");
-    let profile = test
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target dir");
-    let binary = profile
-        .join("examples")
-        .join(format!("chat_cluster{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        binary.exists(),
-        "{} is missing: run `cargo test --workspace --all-features` (it builds the examples) \
-         or `cargo build --example chat_cluster --features redis,nats` first",
-        binary.display()
-    );
-    binary
 }
 
 /// One request to the management endpoints with the example's admin token:

@@ -59,6 +59,7 @@ async fn endpoint_request(
     // The Host header (or the URI's authority), as on every adapter:
     // `connection_info` would trust `Forwarded` and `X-Forwarded-Host` from any client.
     endpoint.authority = request.uri().authority().map(ToString::to_string);
+    endpoint.tls = request.app_config().secure();
     endpoint.headers = http1::headers(request);
     let mut bytes = web::BytesMut::new();
     while let Some(chunk) = body.next().await {

@@ -52,6 +52,7 @@ async fn endpoint_request(request: Request) -> Result<EndpointRequest, EndpointR
     let mut request = EndpointRequest::new(parts.method, prefix, route);
     request.query = parts.uri.query().map(str::to_owned);
     request.authority = parts.uri.authority().map(ToString::to_string);
+    request.tls = parts.extensions.get::<openws_hyper::OverTls>().is_some();
     request.headers = parts.headers;
     request.body = to_bytes(body, EndpointRequest::MAX_BODY)
         .await

@@ -10,6 +10,9 @@ use tokio::net::TcpListener;
 /// ([`openws_hyper::HEADER_READ_TIMEOUT`], 5 s; change it with
 /// `.header_read_timeout(..)`), which `axum::serve` cannot set.
 ///
+/// With the `tls` feature, `.tls(config)` serves HTTPS and `wss://` with
+/// rustls (re-exported here as `rustls`); the spec then lists `wss` endpoints.
+///
 /// Each request carries the peer's address as `ConnectInfo<SocketAddr>`.
 ///
 /// ```no_run

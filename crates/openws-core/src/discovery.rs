@@ -57,7 +57,7 @@ impl MountedNetwork {
 /// use openws_core::Networks;
 ///
 /// let networks = Networks::new();
-/// let document = networks.document("", Some("127.0.0.1:8082"));
+/// let document = networks.document("", Some("127.0.0.1:8082"), false);
 /// assert!(document.networks.is_empty());
 /// ```
 #[derive(Debug, Clone, Default)]
@@ -119,14 +119,18 @@ impl Networks {
 
     /// One OpenWS document of every mounted network. Each host role lists the
     /// endpoint it is served at: `prefix` followed by its path, at the
-    /// request's `Host` (`authority`), when there is one.
+    /// request's `Host` (`authority`), when there is one, with `scheme` `wss`
+    /// when the request came over TLS (`tls`), else `ws`. The document, its
+    /// networks, roles and messages carry their `name` ([`Document::fill_names`]).
     ///
     /// A network mounted at several paths lists each path; a different network
     /// reusing a name already listed is left out (and logged).
-    pub fn document(&self, prefix: &str, authority: Option<&str>) -> Document {
+    pub fn document(&self, prefix: &str, authority: Option<&str>, tls: bool) -> Document {
+        let scheme = if tls { "wss" } else { "ws" };
+        let default_port = if tls { 443 } else { 80 };
         let address = authority
             .and_then(|a| a.parse::<Authority>().ok())
-            .map(|a| (a.host().to_owned(), a.port_u16().unwrap_or(80)));
+            .map(|a| (a.host().to_owned(), a.port_u16().unwrap_or(default_port)));
         let mut document = Document::new();
         for mounted in self.mounted() {
             let network = mounted.network();
@@ -148,6 +152,7 @@ impl Networks {
                     host: host.clone(),
                     port: *port,
                     path: format!("{prefix}{}", mounted.path),
+                    scheme: Some(scheme.to_owned()),
                     extensions: Default::default(),
                 };
                 let endpoints = role.endpoints.get_or_insert_with(Vec::new);
@@ -156,6 +161,7 @@ impl Networks {
                 }
             }
         }
+        document.fill_names();
         document
     }
 

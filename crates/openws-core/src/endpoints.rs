@@ -32,6 +32,8 @@ pub struct EndpointRequest {
     /// The `host[:port]` the request was addressed to, when the framework
     /// knows better than the `Host` header (e.g. from `Forwarded`).
     pub authority: Option<String>,
+    /// Whether the request came over TLS: the spec then lists `wss` endpoints.
+    pub tls: bool,
 }
 
 impl EndpointRequest {
@@ -52,6 +54,7 @@ impl EndpointRequest {
             headers: HeaderMap::new(),
             body: Bytes::new(),
             authority: None,
+            tls: false,
         }
     }
 
@@ -176,7 +179,7 @@ impl Networks {
             route if route == spec_route => match request.method {
                 Method::GET | Method::HEAD => EndpointResponse::json(
                     StatusCode::OK,
-                    &self.document(&request.prefix, request.host()),
+                    &self.document(&request.prefix, request.host(), request.tls),
                 ),
                 _ => EndpointResponse::method_not_allowed("GET, HEAD"),
             },

@@ -45,10 +45,11 @@ impl Network {
         let mut document = Document::new();
         document.networks.insert(name.clone(), spec);
         document.validate()?;
-        let spec = document
+        let mut spec = document
             .networks
             .swap_remove(&name)
             .expect("inserted above");
+        spec.fill_names(&name);
         let host_role = spec.host_role().map(str::to_owned).ok_or_else(|| {
             SpecError::at(
                 format!("/networks/{name}/roles"),
@@ -136,12 +137,13 @@ impl Network {
             .filter(|name| *name != self.host_role)
     }
 
-    /// A document holding just this network.
+    /// A document holding just this network, named after it.
     pub fn to_document(&self) -> Document {
         let mut document = Document::new();
         document
             .networks
             .insert(self.name.clone(), self.spec.clone());
+        document.fill_names();
         document
     }
 }

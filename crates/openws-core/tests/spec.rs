@@ -175,12 +175,44 @@ fn network_from_document_and_back() {
     let network = Network::from_document(&document, "chat").unwrap();
     assert_eq!(network.host_role(), "server");
     assert_eq!(network.remote_roles().collect::<Vec<_>>(), ["client"]);
+    // Back out, the same document plus a `name` on every level.
+    let exported = network.to_document();
+    let mut named = document.clone();
+    named.fill_names();
+    assert_eq!(exported.networks["chat"], named.networks["chat"]);
+    let value = exported.to_value();
+    assert_eq!(value["name"], "chat");
+    assert_eq!(value["networks"]["chat"]["name"], "chat");
     assert_eq!(
-        network.to_document().networks["chat"],
-        document.networks["chat"]
+        value["networks"]["chat"]["roles"]["client"]["name"],
+        "client"
     );
+    assert_eq!(
+        value["networks"]["chat"]["roles"]["server"]["messages"]["joinRoom"]["name"],
+        "joinRoom"
+    );
+    Document::from_value(value).unwrap();
     let missing = Network::from_document(&document, "nope").unwrap_err();
     assert!(missing.to_string().contains("no network `nope`"));
+}
+
+#[test]
+fn names_already_given_are_kept() {
+    let mut value = chat_document();
+    value["name"] = json!("chat-app");
+    value["networks"]["chat"]["roles"]["client"]["name"] = json!("Chat client");
+    let mut document = Document::from_value(value).unwrap();
+    document.fill_names();
+    let value = document.to_value();
+    assert_eq!(value["name"], "chat-app");
+    assert_eq!(
+        value["networks"]["chat"]["roles"]["client"]["name"],
+        "Chat client"
+    );
+    assert_eq!(
+        value["networks"]["chat"]["roles"]["server"]["name"],
+        "server"
+    );
 }
 
 #[test]

@@ -11,6 +11,7 @@ use std::convert::Infallible;
 use bytes::{Buf, BytesMut};
 use futures_util::{Stream, StreamExt};
 use openws_core::{EndpointRequest, EndpointResponse, Networks};
+use openws_hyper::OverTls;
 use warp::filters::path::{FullPath, Peek};
 use warp::http::{HeaderMap, Method};
 use warp::reply::Response;
@@ -23,17 +24,26 @@ pub(crate) fn filter(
         .and(warp::method())
         .and(raw_query())
         .and(warp::header::headers_cloned())
+        .and(warp::ext::optional::<OverTls>())
         .and(warp::body::stream())
         .and_then(
-            move |(prefix, route): (String, String), method, query, headers, body| {
+            move |(prefix, route): (String, String),
+                  method,
+                  query,
+                  headers,
+                  tls: Option<OverTls>,
+                  body| {
                 let networks = networks.clone();
                 async move {
                     let request = endpoint_request(prefix, route, method, query, headers, body);
                     let response = match request.await {
-                        Ok(request) => networks
-                            .respond(request)
-                            .await
-                            .ok_or_else(warp::reject::not_found)?,
+                        Ok(mut request) => {
+                            request.tls = tls.is_some();
+                            networks
+                                .respond(request)
+                                .await
+                                .ok_or_else(warp::reject::not_found)?
+                        }
                         Err(response) => response,
                     };
                     let mut reply = Response::new(response.body.into());

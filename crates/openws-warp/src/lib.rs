@@ -4,6 +4,9 @@ mod endpoints;
 mod serve;
 mod socket;
 
+/// The rustls the `tls` feature serves with, for building its `ServerConfig`.
+#[cfg(feature = "tls")]
+pub use openws_hyper::rustls;
 pub use serve::serve;
 
 use std::sync::Arc;

@@ -20,6 +20,9 @@ pub(crate) struct PeerAddr(pub(crate) SocketAddr);
 /// header-read timeout ([`openws_hyper::HEADER_READ_TIMEOUT`], 5 s; change it
 /// with `.header_read_timeout(..)`), which `warp::serve` cannot set.
 ///
+/// With the `tls` feature, `.tls(config)` serves HTTPS and `wss://` with
+/// rustls (re-exported here as `rustls`); the spec then lists `wss` endpoints.
+///
 /// The networks' connect hooks see the peer's address; `warp::addr::remote()`
 /// in your own filters does not under this server.
 ///

@@ -20,6 +20,12 @@ pub const OPENWS_VERSION: &str = "0.0.2";
 /// The extension field that marks the role a network's host implements.
 pub const HOST_MARKER: &str = "x-host";
 
+/// The field the JS tooling of OpenWS (its spec builder and SDK generator)
+/// reads an object's name from: the document's, and each network's, role's
+/// and message's, where the official schema has the name only as a map key.
+/// See [`Document::fill_names`].
+pub const NAME_FIELD: &str = "name";
+
 /// A whole OpenWS document: one or more networks.
 ///
 /// ```
@@ -108,7 +114,11 @@ pub struct Endpoint {
     pub port: u16,
     /// HTTP path of the WebSocket route.
     pub path: String,
-    /// Fields this crate does not model (a `scheme`, say), kept as they were.
+    /// `ws`, or `wss` when served over TLS (not in the official schema, which
+    /// allows it; the JS tooling of OpenWS reads it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheme: Option<String>,
+    /// Fields this crate does not model, kept as they were.
     #[serde(flatten)]
     pub extensions: BTreeMap<String, Value>,
 }
@@ -170,6 +180,36 @@ impl Document {
     pub fn to_value(&self) -> Value {
         serde_json::to_value(self).expect("a document always serializes")
     }
+
+    /// Writes a [`name`](NAME_FIELD) into the document (its first network's
+    /// name), each network, role and message (its key), wherever none is set,
+    /// as the JS tooling of OpenWS expects. The official schema allows the
+    /// extra fields. Served and exported specs carry them.
+    ///
+    /// ```
+    /// use openws_core::spec::{Document, NetworkSpec};
+    ///
+    /// let mut document = Document::new();
+    /// document.networks.insert("chat".into(), NetworkSpec::default());
+    /// document.fill_names();
+    /// assert_eq!(document.to_value()["name"], "chat");
+    /// assert_eq!(document.to_value()["networks"]["chat"]["name"], "chat");
+    /// ```
+    pub fn fill_names(&mut self) {
+        for (name, network) in &mut self.networks {
+            network.fill_names(name);
+        }
+        if let Some(first) = self.networks.keys().next() {
+            name_if_unnamed(&mut self.extensions, first);
+        }
+    }
+}
+
+/// Sets `extensions[name]` to `name` unless a name is already there.
+fn name_if_unnamed(extensions: &mut BTreeMap<String, Value>, name: &str) {
+    extensions
+        .entry(NAME_FIELD.to_owned())
+        .or_insert_with(|| Value::String(name.to_owned()));
 }
 
 impl Default for Document {
@@ -179,6 +219,18 @@ impl Default for Document {
 }
 
 impl NetworkSpec {
+    /// Writes a [`name`](NAME_FIELD) into this network (`network`), each of
+    /// its roles and each of their messages (their keys), wherever none is set.
+    pub fn fill_names(&mut self, network: &str) {
+        name_if_unnamed(&mut self.extensions, network);
+        for (role_name, role) in &mut self.roles {
+            name_if_unnamed(&mut role.extensions, role_name);
+            for (message_name, message) in &mut role.messages {
+                name_if_unnamed(&mut message.extensions, message_name);
+            }
+        }
+    }
+
     /// The name of the role marked as host (`"x-host": true`), if any.
     pub fn host_role(&self) -> Option<&str> {
         self.roles

@@ -1,0 +1,196 @@
+//! The chat examples over TLS: each serves `wss://` and `https://` with a
+//! certificate generated at start-up (`OPENWS_TLS=self-signed`) or read from
+//! PEM files (`OPENWS_TLS_CERT`, `OPENWS_TLS_KEY`), and a client that checks
+//! the certificate against the one it was told to trust connects and chats;
+//! one trusting another certificate is refused.
+
+// Shared with the cluster tests; each uses a part.
+#[allow(dead_code)]
+#[path = "support/example.rs"]
+mod example;
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use example::Example;
+use futures_util::{SinkExt, StreamExt};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName};
+use rustls::{ClientConfig, RootCertStore};
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+use tokio_rustls::client::TlsStream;
+use tokio_tungstenite::tungstenite::Message;
+
+const LIMIT: Duration = Duration::from_secs(10);
+
+#[tokio::test]
+async fn chat_axum_serves_wss_with_a_self_signed_certificate() {
+    self_signed("chat_axum").await;
+}
+
+#[tokio::test]
+async fn chat_actix_serves_wss_with_a_self_signed_certificate() {
+    self_signed("chat_actix").await;
+}
+
+#[tokio::test]
+async fn chat_warp_serves_wss_with_a_self_signed_certificate() {
+    self_signed("chat_warp").await;
+}
+
+#[tokio::test]
+async fn chat_serves_wss_with_a_certificate_from_pem_files() {
+    let dir = std::env::temp_dir().join(format!("openws-tls-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    std::fs::write(&cert, certified.cert.pem()).unwrap();
+    std::fs::write(&key, certified.signing_key.serialize_pem()).unwrap();
+    let env = [
+        ("OPENWS_TLS_CERT", cert.to_str().unwrap()),
+        ("OPENWS_TLS_KEY", key.to_str().unwrap()),
+    ];
+    for name in ["chat_axum", "chat_actix", "chat_warp"] {
+        let server = Example::start(name, &[], &env).await;
+        chat_over_tls(server.addr, &trusting(&cert)).await;
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[tokio::test]
+async fn a_half_configured_tls_refuses_to_start() {
+    let server = tokio::process::Command::new(
+        std::env::current_exe()
+            .unwrap()
+            .parent()
+            .and_then(Path::parent)
+            .unwrap()
+            .join("examples/chat_axum"),
+    )
+    .env("OPENWS_ADDR", "127.0.0.1:0")
+    .env("OPENWS_TLS_CERT", "/nonexistent/cert.pem")
+    .output();
+    let output = tokio::time::timeout(LIMIT, server).await.unwrap().unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("set both OPENWS_TLS_CERT and OPENWS_TLS_KEY"),
+        "{stderr}"
+    );
+}
+
+/// Starts example `name` with a self-signed certificate, chats with the
+/// certificate it logged as trusted, and checks that a client trusting
+/// another certificate is refused.
+async fn self_signed(name: &str) {
+    let server = Example::start(name, &[], &[("OPENWS_TLS", "self-signed")]).await;
+    let line = server
+        .log_line("self-signed certificate")
+        .expect("the certificate's file is logged");
+    let pem = line
+        .split(" at ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .expect("a path in the log line");
+    chat_over_tls(server.addr, &trusting(Path::new(pem))).await;
+
+    let stranger = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let mut roots = RootCertStore::empty();
+    roots.add(stranger.cert.der().clone()).unwrap();
+    let refused = tls_connect(server.addr, &client_config(roots)).await;
+    let error = refused.expect_err("a certificate the client does not trust");
+    assert!(error.to_string().contains("certificate"), "{error}");
+    std::fs::remove_file(pem).unwrap();
+}
+
+/// Over TLS: the spec lists `wss` endpoints and names, and a client creates a
+/// room and hears back.
+async fn chat_over_tls(addr: SocketAddr, config: &Arc<ClientConfig>) {
+    let spec = https_get(addr, config, "/openws/spec.json").await;
+    let document: Value = serde_json::from_str(&spec).expect("spec is JSON");
+    let endpoint = &document["networks"]["chat"]["roles"]["server"]["endpoints"][0];
+    assert_eq!(endpoint["scheme"], "wss", "{document}");
+    assert_eq!(endpoint["host"], "localhost");
+    assert_eq!(endpoint["port"], addr.port());
+    assert_eq!(document["name"], "chat");
+    openws::Document::from_value(document).expect("valid against the official schema");
+
+    let tls = tls_connect(addr, config).await.expect("TLS handshake");
+    let url = format!("wss://localhost:{}/chat", addr.port());
+    let (mut socket, _) = tokio_tungstenite::client_async(url, tls)
+        .await
+        .expect("WebSocket handshake over TLS");
+    let create = json!({
+        "fromRole": "client",
+        "messageName": "createRoom",
+        "payload": {"userId": "alice", "roomId": "tls-room"}
+    });
+    socket
+        .send(Message::text(create.to_string()))
+        .await
+        .unwrap();
+    let answer = tokio::time::timeout(LIMIT, socket.next())
+        .await
+        .expect("an answer in time")
+        .expect("an open socket")
+        .expect("a frame");
+    let answer: Value = serde_json::from_str(answer.to_text().unwrap()).unwrap();
+    assert_eq!(answer["messageName"], "joinedRoom", "{answer}");
+    assert_eq!(answer["payload"]["roomId"], "tls-room");
+}
+
+/// `GET path` over HTTPS; the response body.
+async fn https_get(addr: SocketAddr, config: &Arc<ClientConfig>, path: &str) -> String {
+    let mut tls = tls_connect(addr, config).await.expect("TLS handshake");
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: localhost:{}\r\nConnection: close\r\n\r\n",
+        addr.port()
+    );
+    tls.write_all(request.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    // A server may end a TLS stream without close_notify; what arrived is enough.
+    let _ = tokio::time::timeout(LIMIT, tls.read_to_end(&mut response)).await;
+    let response = String::from_utf8(response).unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").expect("an HTTP response");
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    body.to_owned()
+}
+
+/// A TLS connection to `addr` for the name `localhost`.
+async fn tls_connect(
+    addr: SocketAddr,
+    config: &Arc<ClientConfig>,
+) -> std::io::Result<TlsStream<TcpStream>> {
+    let tcp = TcpStream::connect(addr).await?;
+    let name = ServerName::try_from("localhost").unwrap();
+    tokio::time::timeout(
+        LIMIT,
+        TlsConnector::from(Arc::clone(config)).connect(name, tcp),
+    )
+    .await
+    .expect("TLS handshake in time")
+}
+
+/// A client configuration trusting only the certificates in PEM file `pem`.
+fn trusting(pem: &Path) -> Arc<ClientConfig> {
+    let mut roots = RootCertStore::empty();
+    for cert in CertificateDer::pem_file_iter(pem).expect("the certificate file") {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    client_config(roots)
+}
+
+fn client_config(roots: RootCertStore) -> Arc<ClientConfig> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Arc::new(config)
+}
