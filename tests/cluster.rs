@@ -146,6 +146,29 @@ async fn chat_across_three_nodes(backplane: &str, env: &[(&str, &str)]) {
         "and the portal"
     );
 
+    // A user is held cluster-wide: mallory on node B cannot claim alice, who
+    // is on node A, and her refused claim leaves no label behind.
+    let mut mallory = Client::connect(b, "/chat").await;
+    mallory
+        .message(
+            "client",
+            "sendMessage",
+            json!({"userId": "alice", "roomId": "r", "text": "x"}),
+        )
+        .await;
+    let refused = mallory.expect_error("handler_error").await;
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap()
+            .contains("connected elsewhere"),
+        "{refused}"
+    );
+    alice.expect_silence().await;
+    let listing = management(a, "GET", "/openws/connections", "").await.1;
+    assert_eq!(users(&listing).len(), 4, "mallory holds no user: {listing}");
+    mallory.close().await;
+
     // A push by id from node A reaches carol on node C; unknown ids are reported.
     let carol_id = ids["carol"];
     let push = json!({"messageName": "receivedMessage", "payload": {"roomId": "r", "senderId": "ops", "text": "psst"}});

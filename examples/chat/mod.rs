@@ -12,6 +12,7 @@ pub(crate) mod trait_first;
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::time::SystemTime;
 
 use openws::hub::Labels;
 use openws::{
@@ -200,6 +201,10 @@ pub(crate) fn admin_token_from_env() -> String {
 /// The label naming a client's user, shown in listings on every node.
 pub(crate) const USER_LABEL: &str = "user";
 
+/// The label saying when a client claimed its user (nanoseconds since the
+/// Unix epoch), which settles two claims of one user made at once on two nodes.
+pub(crate) const CLAIMED_LABEL: &str = "claimed";
+
 /// The user id a client connection speaks as, bound by its first
 /// `createRoom` or `joinRoom` (per-connection state).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -228,7 +233,7 @@ impl Chat {
         peer: &Peer,
         request: RoomRequest,
     ) -> Result<(), HandlerError> {
-        self.claim(peer.connection(), &request.user_id)?;
+        self.claim(peer, &request.user_id).await?;
         peer.hub()
             .create_room(peer.connection_id(), &request.room_id)
             .await
@@ -247,7 +252,7 @@ impl Chat {
         peer: &Peer,
         request: RoomRequest,
     ) -> Result<(), HandlerError> {
-        self.claim(peer.connection(), &request.user_id)?;
+        self.claim(peer, &request.user_id).await?;
         peer.hub()
             .join_existing(peer.connection_id(), &request.room_id)
             .await
@@ -273,7 +278,7 @@ impl Chat {
     ) -> Result<(), HandlerError> {
         let hub = sender.hub();
         if sender.role() == "client" {
-            self.claim(sender.connection(), &message.user_id)?;
+            self.claim(sender, &message.user_id).await?;
             if !sender.connection().in_room(&message.room_id) {
                 return Err(HandlerError::new(format!(
                     "you are not in room `{}`",
@@ -320,9 +325,11 @@ impl Chat {
         })
     }
 
-    /// Binds `user_id` to `connection` on its first claim; refuses a claim of
-    /// another user, or of a user another connection holds.
-    fn claim(&self, connection: &Connection, user_id: &str) -> Result<(), HandlerError> {
+    /// Binds `user_id` to the sender's connection on its first claim; refuses
+    /// a claim of another user, or of a user another connection holds, on
+    /// this node or (in a cluster) on any node.
+    async fn claim(&self, peer: &Peer, user_id: &str) -> Result<(), HandlerError> {
+        let connection = peer.connection();
         let speaks_as_user = |s: Option<&mut Speaker>| s.map(|Speaker(current)| current == user_id);
         match connection.with(speaks_as_user) {
             Some(true) => return Ok(()),
@@ -340,16 +347,61 @@ impl Chat {
             let mut claims = self.claims.lock().unwrap();
             match claims.get(user_id) {
                 Some(holder) if *holder != connection.id() => {
-                    return Err(HandlerError::new(format!(
-                        "user `{user_id}` is connected elsewhere"
-                    )));
+                    return Err(connected_elsewhere(user_id));
                 }
                 _ => claims.insert(user_id.to_owned(), connection.id()),
             };
         }
+        let claimed_at = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos();
         connection.insert(Speaker(user_id.to_owned()));
-        connection.insert(Labels::new().with(USER_LABEL, user_id));
+        connection.insert(
+            Labels::new()
+                .with(USER_LABEL, user_id)
+                .with(CLAIMED_LABEL, claimed_at.to_string()),
+        );
+        if peer.hub().spans_nodes()
+            && self
+                .claimed_on_another_node(peer, user_id, claimed_at)
+                .await
+        {
+            self.release(connection);
+            connection.remove::<Speaker>();
+            connection.remove::<Labels>();
+            return Err(connected_elsewhere(user_id));
+        }
         Ok(())
+    }
+
+    /// Whether a connection on another node claimed `user_id` before this
+    /// one did (at `claimed_at`; the smaller connection id wins a tie). Both
+    /// claims are labelled before either looks, so of two claims made at once
+    /// at least one sees the other, and exactly one stands. A node that does
+    /// not answer in time is not waited for (and logged).
+    async fn claimed_on_another_node(&self, peer: &Peer, user_id: &str, claimed_at: u128) -> bool {
+        let listing = match peer.hub().list(None).await {
+            Ok(listing) => listing,
+            Err(error) => {
+                tracing::warn!(%error, "cannot check the cluster for user `{user_id}`");
+                return false;
+            }
+        };
+        if !listing.unanswered_nodes.is_empty() {
+            tracing::warn!(nodes = ?listing.unanswered_nodes, "user claim checked without some nodes");
+        }
+        let mine = (claimed_at, peer.connection_id().to_string());
+        listing.connections.iter().any(|other| {
+            let theirs = other
+                .labels
+                .get(CLAIMED_LABEL)
+                .and_then(|at| at.parse::<u128>().ok())
+                .map(|at| (at, other.id.to_string()));
+            other.id != peer.connection_id()
+                && other.labels.get(USER_LABEL).map(String::as_str) == Some(user_id)
+                && theirs.is_some_and(|theirs| theirs < mine)
+        })
     }
 
     /// Frees the user id a closed connection held.
@@ -372,6 +424,10 @@ impl Chat {
             Some(_) => Err(Rejection::unauthorized("invalid portal token")),
         }
     }
+}
+
+fn connected_elsewhere(user_id: &str) -> HandlerError {
+    HandlerError::new(format!("user `{user_id}` is connected elsewhere"))
 }
 
 fn no_room(room_id: &str) -> HandlerError {

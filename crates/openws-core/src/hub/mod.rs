@@ -257,6 +257,14 @@ impl Hub {
         self.all().filter(predicate)
     }
 
+    /// Whether the hub's backplane joins other nodes (processes): then rooms,
+    /// listings and pushes span the cluster, and an application rule that must
+    /// hold cluster-wide (one connection per user) needs [`Hub::list`] rather
+    /// than this node's registry.
+    pub fn spans_nodes(&self) -> bool {
+        !self.inner.backplane.is_local()
+    }
+
     /// Connection `id`, wherever it is, to send to:
     /// `hub.connection(id).send("notice", &payload)`.
     pub fn connection(&self, id: ConnectionId) -> ToConnection {
