@@ -138,15 +138,22 @@ where
                             mark_peer(extensions, peer);
                             extensions.insert(OverTls);
                         };
-                        serve_http(stream, peer, service, mark, header_read_timeout, stopping)
-                            .await;
+                        Self::serve_http(
+                            stream,
+                            peer,
+                            service,
+                            mark,
+                            header_read_timeout,
+                            stopping,
+                        )
+                        .await;
                     }
                     Ok(Err(error)) => tracing::debug!(%error, %peer, "TLS handshake failed"),
                     Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
                 }
                 return;
             }
-            serve_http(
+            Self::serve_http(
                 stream,
                 peer,
                 service,
@@ -157,42 +164,33 @@ where
             .await;
         }
     }
-}
 
-/// Serves HTTP/1.1 with upgrades on `io` until the connection ends, shutting it
-/// down gracefully once `stopping` changes.
-async fn serve_http<S, B>(
-    io: impl AsyncRead + AsyncWrite + Unpin + Send + 'static,
-    peer: SocketAddr,
-    service: TowerToHyperService<S>,
-    mark_peer: impl Fn(&mut Extensions, SocketAddr) + Send + Sync + 'static,
-    header_read_timeout: Duration,
-    mut stopping: watch::Receiver<()>,
-) where
-    S: Service<Request<Incoming>, Response = Response<B>, Error = Infallible>
-        + Clone
-        + Send
-        + 'static,
-    S::Future: Send + 'static,
-    B: Body + Send + 'static,
-    B::Data: Send,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
-    let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
-        mark_peer(request.extensions_mut(), peer);
-        hyper::service::Service::call(&service, request)
-    });
-    let connection = http1::Builder::new()
-        .timer(TokioTimer::new())
-        .header_read_timeout(header_read_timeout)
-        .serve_connection(TokioIo::new(io), service)
-        .with_upgrades();
-    let mut connection = pin!(connection);
-    tokio::select! {
-        result = connection.as_mut() => return log_end(result),
-        _ = stopping.changed() => connection.as_mut().graceful_shutdown(),
+    /// Serves HTTP/1.1 with upgrades on `io` until the connection ends,
+    /// shutting it down gracefully once `stopping` changes.
+    async fn serve_http(
+        io: impl AsyncRead + AsyncWrite + Unpin + Send + 'static,
+        peer: SocketAddr,
+        service: TowerToHyperService<S>,
+        mark_peer: impl Fn(&mut Extensions, SocketAddr) + Send + Sync + 'static,
+        header_read_timeout: Duration,
+        mut stopping: watch::Receiver<()>,
+    ) {
+        let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
+            mark_peer(request.extensions_mut(), peer);
+            hyper::service::Service::call(&service, request)
+        });
+        let connection = http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(header_read_timeout)
+            .serve_connection(TokioIo::new(io), service)
+            .with_upgrades();
+        let mut connection = pin!(connection);
+        tokio::select! {
+            result = connection.as_mut() => return log_end(result),
+            _ = stopping.changed() => connection.as_mut().graceful_shutdown(),
+        }
+        log_end(connection.await);
     }
-    log_end(connection.await);
 }
 
 fn log_end(result: Result<(), hyper::Error>) {
