@@ -146,9 +146,10 @@ enum Command {
         /// How many clients it opens.
         #[arg(long)]
         count: usize,
-        /// The local address its clients connect from.
-        #[arg(long)]
-        source: Option<IpAddr>,
+        /// The local addresses its clients connect from, comma-separated;
+        /// client `i` uses address `i mod n`.
+        #[arg(long, value_delimiter = ',')]
+        sources: Vec<IpAddr>,
     },
 }
 
@@ -210,20 +211,22 @@ pub fn run(cli: Cli) -> Result<(), Error> {
             let mut params = ScaleParams::new(sessions, nodes, backplane);
             params.rounds = rounds;
             params.generators = generators.unwrap_or(params.generators);
-            println!("{}", params.run(&exe)?.to_markdown());
+            let machine = crate::report::machine();
+            let result = params.run(&exe)?;
+            println!("{machine}\n\n{}", result.to_markdown());
             return Ok(());
         }
         Command::ScaleWorker {
             nodes,
             first,
             count,
-            source,
+            sources,
         } => {
             let share = WorkerShare {
                 nodes,
                 first,
                 count,
-                source,
+                sources,
             };
             return scenario::scale_worker(share);
         }

@@ -458,7 +458,7 @@ pub(crate) fn millis(duration: Duration) -> String {
     }
 }
 
-fn micros(duration: Duration) -> String {
+pub(crate) fn micros(duration: Duration) -> String {
     format!("{:.1} µs", duration.as_secs_f64() * 1e6)
 }
 
@@ -475,7 +475,7 @@ pub(crate) fn mib(kib: u64) -> String {
 }
 
 /// The machine, its load before the run, and the time.
-fn machine() -> String {
+pub(crate) fn machine() -> String {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let model = cpuinfo
         .lines()

@@ -38,8 +38,9 @@ impl Generator {
             .args(["--nodes", &nodes.join(",")])
             .args(["--first", &share.first.to_string()])
             .args(["--count", &share.count.to_string()]);
-        if let Some(source) = share.source {
-            command.args(["--source", &source.to_string()]);
+        if !share.sources.is_empty() {
+            let sources: Vec<String> = share.sources.iter().map(ToString::to_string).collect();
+            command.args(["--sources", &sources.join(",")]);
         }
         let mut child = command
             .stdin(Stdio::piped())
@@ -94,8 +95,16 @@ impl Generator {
 
     /// The generator's resident set, KiB.
     pub(super) fn rss_kib(&self) -> Result<u64, Error> {
-        let pid = self.child.id().ok_or("a generator has exited")?;
-        crate::process::rss_kib(pid)
+        crate::process::rss_kib(self.pid()?)
+    }
+
+    /// CPU time the generator has used so far.
+    pub(super) fn cpu_time(&self) -> Result<Duration, Error> {
+        crate::process::cpu_time(self.pid()?)
+    }
+
+    fn pid(&self) -> Result<u32, Error> {
+        Ok(self.child.id().ok_or("a generator has exited")?)
     }
 
     /// Tells the generator to stop, and kills it if it has not within a few seconds.

@@ -32,7 +32,7 @@ use super::percentile;
 use crate::Error;
 use crate::client::{Ws, envelope, wall_us};
 use crate::process::Running;
-use crate::report::{count, kib, mib, millis, seconds};
+use crate::report::{count, kib, mib, micros, millis, seconds};
 use crate::servers::Backplane;
 
 /// The shape of a scale run.
@@ -87,6 +87,8 @@ pub struct ScaleResult {
     pub everyone_p95: Duration,
     /// CPU time the nodes used together during the measured broadcasts.
     pub nodes_cpu: Duration,
+    /// CPU time the generators used together during the measured broadcasts.
+    pub generators_cpu: Duration,
 }
 
 /// Sessions one generator opens unless told otherwise: below the file limit
@@ -127,6 +129,11 @@ impl ScaleResult {
     /// The nodes' CPU time per delivery, all nodes together.
     pub fn cpu_per_delivery(&self) -> Duration {
         self.nodes_cpu.div_f64(self.received.max(1) as f64)
+    }
+
+    /// The generators' CPU time per delivery (reading and checking it).
+    pub fn generator_cpu_per_delivery(&self) -> Duration {
+        self.generators_cpu.div_f64(self.received.max(1) as f64)
     }
 
     /// The figures as a markdown table, with the run's shape above it.
@@ -183,8 +190,12 @@ impl ScaleResult {
                 ),
             ),
             (
-                "node CPU per delivery, all nodes",
-                format!("{:.2} µs", self.cpu_per_delivery().as_secs_f64() * 1e6),
+                "CPU per delivery: nodes / generators",
+                format!(
+                    "{} / {}",
+                    micros(self.cpu_per_delivery()),
+                    micros(self.generator_cpu_per_delivery())
+                ),
             ),
         ];
         out.push_str("| measure | value |\n|---|---:|\n");
@@ -235,11 +246,6 @@ fn check(params: &ScaleParams, fd_limit: u64) -> Result<(), Error> {
     if nodes > 1 && backplane == Backplane::Local {
         return Err("several nodes need a backplane (--backplane nats or redis)".into());
     }
-    if generators > MAX_GENERATORS {
-        return Err(
-            format!("at most {MAX_GENERATORS} generators (one loopback address each)").into(),
-        );
-    }
     // The first node also holds the trigger.
     let per_node = sessions.div_ceil(nodes) as u64 + 1;
     let per_generator = sessions.div_ceil(generators) as u64;
@@ -254,10 +260,9 @@ fn check(params: &ScaleParams, fd_limit: u64) -> Result<(), Error> {
             .into());
         }
     }
-    let ports = ephemeral_ports();
-    if per_generator > ports {
+    if source_count(sessions) > MAX_SOURCES {
         return Err(format!(
-            "{per_generator} clients per generator exceed the {ports} ephemeral ports of its address; raise --generators"
+            "{sessions} sessions need more than {MAX_SOURCES} loopback source addresses"
         )
         .into());
     }
@@ -279,13 +284,27 @@ fn ephemeral_ports() -> u64 {
     }
 }
 
-/// Generators connect from `127.0.0.2`, `127.0.0.3`, …: each its own address
-/// on the loopback `/8`, with its own ephemeral ports.
-const MAX_GENERATORS: usize = 250;
+/// The most source addresses, `127.0.0.2` to `127.0.0.251`.
+const MAX_SOURCES: usize = 250;
 
-fn source_of(generator: usize) -> IpAddr {
-    let last = u8::try_from(generator + 2).expect("at most MAX_GENERATORS generators");
-    IpAddr::V4(Ipv4Addr::new(127, 0, 0, last))
+/// The local addresses the clients connect from: `127.0.0.2`, `127.0.0.3`,
+/// … on the loopback `/8`, each with its own ephemeral ports, and each
+/// carrying at most a quarter of them. Linux's `bind` looks for a free port
+/// in one half of the range first and, once that half is full, scans all of
+/// it for every new socket: an address holding more than about half its
+/// ports opens sockets hundreds of times slower.
+fn sources(sessions: usize) -> Vec<IpAddr> {
+    (0..source_count(sessions).min(MAX_SOURCES))
+        .map(|index| {
+            let last = u8::try_from(index + 2).expect("at most MAX_SOURCES addresses");
+            IpAddr::V4(Ipv4Addr::new(127, 0, 0, last))
+        })
+        .collect()
+}
+
+fn source_count(sessions: usize) -> usize {
+    let per_source = usize::try_from(ephemeral_ports() / 4).unwrap_or(usize::MAX);
+    sessions.div_ceil(per_source.max(1))
 }
 
 async fn measure(
@@ -324,10 +343,10 @@ async fn measure(
     let generators_rss_kib = total(generators.iter().map(Generator::rss_kib))?;
 
     let mut tally = Tally::default();
-    let mut cpu_before = Duration::ZERO;
+    let mut cpu_before = (Duration::ZERO, Duration::ZERO);
     for round in 1..=WARMUP_ROUNDS + params.rounds as u64 {
         if round == WARMUP_ROUNDS + 1 {
-            cpu_before = total_cpu(nodes)?;
+            cpu_before = cpu_times(nodes, &generators)?;
         }
         trigger.broadcast(round).await?;
         for generator in &mut generators {
@@ -350,7 +369,9 @@ async fn measure(
             tally.add(reports, slowest_us);
         }
     }
-    let nodes_cpu = total_cpu(nodes)?.saturating_sub(cpu_before);
+    let cpu_after = cpu_times(nodes, &generators)?;
+    let nodes_cpu = cpu_after.0.saturating_sub(cpu_before.0);
+    let generators_cpu = cpu_after.1.saturating_sub(cpu_before.1);
     for generator in generators {
         generator.stop().await;
     }
@@ -363,6 +384,7 @@ async fn measure(
             nodes_rss_after_kib,
             generators_rss_kib,
             nodes_cpu,
+            generators_cpu,
         },
     ))
 }
@@ -374,6 +396,7 @@ async fn start_generators(
     nodes: &[SocketAddr],
 ) -> Result<Vec<Generator>, Error> {
     let share = params.sessions.div_ceil(params.generators);
+    let sources = sources(params.sessions);
     let mut generators = Vec::with_capacity(params.generators);
     for index in 0..params.generators {
         let first = (index * share).min(params.sessions);
@@ -381,7 +404,7 @@ async fn start_generators(
             nodes: nodes.to_vec(),
             first,
             count: share.min(params.sessions - first),
-            source: Some(source_of(index)),
+            sources: sources.clone(),
         };
         generators.push(Generator::start(exe, index, &share).await?);
     }
@@ -442,6 +465,7 @@ impl Tally {
             everyone_p50: percentile(&mut self.everyone_us, 0.50),
             everyone_p95: percentile(&mut self.everyone_us, 0.95),
             nodes_cpu: run.nodes_cpu,
+            generators_cpu: run.generators_cpu,
         }
     }
 }
@@ -453,6 +477,7 @@ struct ScaleRun {
     nodes_rss_after_kib: u64,
     generators_rss_kib: u64,
     nodes_cpu: Duration,
+    generators_cpu: Duration,
 }
 
 /// The client that sends every broadcast; it is not one of the sessions (a
@@ -495,6 +520,12 @@ fn total(readings: impl Iterator<Item = Result<u64, Error>>) -> Result<u64, Erro
     readings.sum()
 }
 
-fn total_cpu(nodes: &[Running]) -> Result<Duration, Error> {
-    nodes.iter().map(Running::cpu_time).sum()
+/// CPU time used so far by the nodes together, and by the generators together.
+fn cpu_times(nodes: &[Running], generators: &[Generator]) -> Result<(Duration, Duration), Error> {
+    let nodes = nodes.iter().map(Running::cpu_time).sum::<Result<_, _>>()?;
+    let generators = generators
+        .iter()
+        .map(Generator::cpu_time)
+        .sum::<Result<_, _>>()?;
+    Ok((nodes, generators))
 }

@@ -33,8 +33,9 @@ pub(crate) struct WorkerShare {
     pub(crate) first: usize,
     /// How many clients this generator opens.
     pub(crate) count: usize,
-    /// The local address the clients connect from (any when `None`).
-    pub(crate) source: Option<IpAddr>,
+    /// The local addresses the clients connect from: client `i` from
+    /// `sources[i % sources.len()]` (any address when empty).
+    pub(crate) sources: Vec<IpAddr>,
 }
 
 /// Runs a generator until it is told to stop or its stdin ends.
@@ -84,8 +85,11 @@ async fn open(
     arrivals: &Arc<Arrivals>,
     readers: &mut JoinSet<()>,
 ) -> Result<(), Error> {
-    let clients = (share.first..share.first + share.count)
-        .map(|index| open_client(share.nodes[index % share.nodes.len()], share.source));
+    let clients = (share.first..share.first + share.count).map(|index| {
+        let source =
+            (!share.sources.is_empty()).then(|| share.sources[index % share.sources.len()]);
+        open_client(share.nodes[index % share.nodes.len()], source)
+    });
     let mut opening = stream::iter(clients).buffer_unordered(CONNECTING_AT_ONCE);
     while let Some(ws) = opening.next().await {
         readers.spawn(receive(ws?, Arc::clone(arrivals)));
