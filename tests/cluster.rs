@@ -198,6 +198,23 @@ async fn chat_across_three_nodes(backplane: &str, env: &[(&str, &str)]) {
         assert_eq!(refused.0, 404, "{unknown}: {refused:?}");
     }
 
+    // A close by id from node A reaches bob on node B with its code and
+    // reason; closing him again, or an id node C does not hold, is a 404.
+    let bob_id = ids["bob"];
+    let kick = format!("/openws/connections/{bob_id}?code=4001&reason=kicked%20by%20ops");
+    let closed = management(a, "DELETE", &kick, "").await;
+    assert_eq!(closed.0, 202, "{closed:?}");
+    assert_eq!(
+        bob.expect_close_frame().await,
+        Some((4001, "kicked by ops".to_owned()))
+    );
+    let again = management(a, "DELETE", &kick, "").await;
+    assert_eq!(again.0, 404, "{again:?}");
+    let nobody = format!("/openws/connections/{:016x}-ffffff", carol_id.node());
+    let refused = management(a, "DELETE", &nobody, "").await;
+    assert_eq!(refused.0, 404, "{refused:?}");
+    alice.expect_silence().await;
+
     // Node B dies: it is named as not answering, then forgotten with its
     // members once its heartbeat expires; the rest of the room goes on.
     let bob_node = ids["bob"].node();

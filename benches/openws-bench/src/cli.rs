@@ -1,12 +1,12 @@
 //! The `openws-bench` command line.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
 use crate::frame::{FramePath, FrameRunner};
-use crate::scenario::{self, ClusterParams, ClusterRow};
+use crate::scenario::{self, ClusterParams, ClusterRow, ScaleParams, WorkerShare};
 use crate::servers::Backplane;
 use crate::suite::FrameParams;
 use crate::{BroadcastParams, Error, FanoutParams, MemoryParams, Server, Suite, servers};
@@ -114,6 +114,43 @@ enum Command {
         #[arg(long, default_value_t = 20.0)]
         rate: f64,
     },
+    /// Issue 13's 100,000 sessions: openws-axum nodes joined by a backplane,
+    /// the clients split over generator processes; the time to open them all,
+    /// the nodes' memory per session, and broadcasts that must reach every one.
+    Scale {
+        /// Sessions held open at once, spread evenly over the nodes.
+        #[arg(long, default_value_t = 100_000)]
+        sessions: usize,
+        /// openws-axum processes (each may hold only as many sockets as its file limit).
+        #[arg(long, default_value_t = 6)]
+        nodes: usize,
+        /// Load-generator processes (default: one per 17,000 sessions).
+        #[arg(long)]
+        generators: Option<usize>,
+        /// Measured broadcasts to every session.
+        #[arg(long, default_value_t = 20)]
+        rounds: usize,
+        /// What joins the nodes.
+        #[arg(long, value_enum, default_value = "nats")]
+        backplane: Backplane,
+    },
+    /// One generator process of `scale` (started by it; orders on stdin, reports on stdout).
+    #[command(hide = true)]
+    ScaleWorker {
+        /// The nodes, comma-separated; client `i` connects to node `i mod n`.
+        #[arg(long, value_delimiter = ',', required = true)]
+        nodes: Vec<SocketAddr>,
+        /// The index of this generator's first client.
+        #[arg(long)]
+        first: usize,
+        /// How many clients it opens.
+        #[arg(long)]
+        count: usize,
+        /// The local addresses its clients connect from, comma-separated;
+        /// client `i` uses address `i mod n`.
+        #[arg(long, value_delimiter = ',')]
+        sources: Vec<IpAddr>,
+    },
 }
 
 /// Which servers a scenario runs against.
@@ -163,6 +200,35 @@ pub fn run(cli: Cli) -> Result<(), Error> {
                 tokio::runtime::Runtime::new()?.block_on(scenario::cluster(&exe, &params))?;
             println!("{}", ClusterRow::to_markdown(&rows, &params));
             return Ok(());
+        }
+        Command::Scale {
+            sessions,
+            nodes,
+            generators,
+            rounds,
+            backplane,
+        } => {
+            let mut params = ScaleParams::new(sessions, nodes, backplane);
+            params.rounds = rounds;
+            params.generators = generators.unwrap_or(params.generators);
+            let machine = crate::report::machine();
+            let result = params.run(&exe)?;
+            println!("{machine}\n\n{}", result.to_markdown());
+            return Ok(());
+        }
+        Command::ScaleWorker {
+            nodes,
+            first,
+            count,
+            sources,
+        } => {
+            let share = WorkerShare {
+                nodes,
+                first,
+                count,
+                sources,
+            };
+            return scenario::scale_worker(share);
         }
         Command::FrameCost { path, iterations } => {
             let elapsed = FrameRunner::new(path).run(iterations);

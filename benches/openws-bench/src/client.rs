@@ -2,15 +2,16 @@
 //! the scenarios send, and bounded waits.
 
 use std::borrow::Cow;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use futures_util::{SinkExt, StreamExt, TryStreamExt, stream};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
-use tokio::net::TcpStream;
+use tokio::net::{TcpSocket, TcpStream};
 use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
 use crate::Error;
@@ -22,7 +23,7 @@ pub(crate) type Ws = WebSocketStream<TcpStream>;
 pub(crate) const WAIT: Duration = Duration::from_secs(10);
 
 /// How many connections are opened at once.
-const CONNECTING_AT_ONCE: usize = 64;
+pub(crate) const CONNECTING_AT_ONCE: usize = 64;
 
 /// Microseconds since the harness started; every client shares this clock.
 pub(crate) fn now_us() -> u64 {
@@ -31,12 +32,54 @@ pub(crate) fn now_us() -> u64 {
     u64::try_from(micros).unwrap_or(u64::MAX)
 }
 
+/// Microseconds since the Unix epoch: unlike [`now_us`], one reading every
+/// process on this machine shares (they all read the kernel's one real-time clock).
+pub(crate) fn wall_us() -> u64 {
+    let since_epoch = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default();
+    u64::try_from(since_epoch.as_micros()).unwrap_or(u64::MAX)
+}
+
 /// Opens a WebSocket to `ws://addr{path}` (Nagle off, as the servers do).
 pub(crate) async fn connect(addr: SocketAddr, path: &str) -> Result<Ws, Error> {
+    open_socket(addr, path, None, None).await
+}
+
+/// The read buffer of a [`connect_lean`] client (tungstenite's default,
+/// 128 KiB, is filled with zeros on first read, so it is all resident).
+const LEAN_READ_BUFFER: usize = 4 * 1024;
+
+/// [`connect`] for clients held by the tens of thousands: the connection
+/// comes from `source` (any `127.0.0.x` on Linux loopback, each with its own
+/// ephemeral ports) when given, and holds a 4 KiB read buffer.
+pub(crate) async fn connect_lean(
+    addr: SocketAddr,
+    path: &str,
+    source: Option<IpAddr>,
+) -> Result<Ws, Error> {
+    let config = WebSocketConfig::default().read_buffer_size(LEAN_READ_BUFFER);
+    open_socket(addr, path, source, Some(config)).await
+}
+
+async fn open_socket(
+    addr: SocketAddr,
+    path: &str,
+    source: Option<IpAddr>,
+    config: Option<WebSocketConfig>,
+) -> Result<Ws, Error> {
     let open = async {
-        let tcp = TcpStream::connect(addr).await?;
+        let socket = match addr {
+            SocketAddr::V4(_) => TcpSocket::new_v4()?,
+            SocketAddr::V6(_) => TcpSocket::new_v6()?,
+        };
+        if let Some(source) = source {
+            socket.bind(SocketAddr::new(source, 0))?;
+        }
+        let tcp = socket.connect(addr).await?;
         tcp.set_nodelay(true)?;
-        let (ws, _) = tokio_tungstenite::client_async(format!("ws://{addr}{path}"), tcp).await?;
+        let url = format!("ws://{addr}{path}");
+        let (ws, _) = tokio_tungstenite::client_async_with_config(url, tcp, config).await?;
         Ok::<_, Error>(ws)
     };
     tokio::time::timeout(WAIT, open)

@@ -22,7 +22,7 @@ pub use cli::{Cli, run};
 pub use report::Report;
 pub use scenario::{
     BroadcastParams, BroadcastResult, BroadcastStep, ClusterParams, ClusterRow, FanoutParams,
-    FanoutResult, MemoryParams, MemoryResult,
+    FanoutResult, MemoryParams, MemoryResult, ScaleParams, ScaleResult,
 };
 pub use servers::{Backplane, Server};
 pub use suite::{FrameCost, Suite};

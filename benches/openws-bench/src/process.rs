@@ -104,17 +104,7 @@ impl Running {
     /// from `/proc/<pid>/stat`.
     pub(crate) fn cpu_time(&self) -> Result<Duration, Error> {
         let pid = self.child.id().ok_or("the server has exited")?;
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
-        // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
-        let fields: Vec<&str> = stat
-            .rsplit_once(')')
-            .ok_or("unreadable /proc stat")?
-            .1
-            .split_whitespace()
-            .collect();
-        let ticks: u64 = fields.get(11).ok_or("no utime")?.parse::<u64>()?
-            + fields.get(12).ok_or("no stime")?.parse::<u64>()?;
-        Ok(Duration::from_millis(ticks * 1000 / CLOCK_TICKS_PER_SECOND))
+        cpu_time(pid)
     }
 
     /// Kills the server and reaps it.
@@ -122,6 +112,22 @@ impl Running {
         let _ = self.child.start_kill();
         let _ = tokio::time::timeout(Duration::from_secs(5), self.child.wait()).await;
     }
+}
+
+/// CPU time process `pid` has used so far (user + system, all threads),
+/// from `/proc/<pid>/stat`.
+pub(crate) fn cpu_time(pid: u32) -> Result<Duration, Error> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .ok_or("unreadable /proc stat")?
+        .1
+        .split_whitespace()
+        .collect();
+    let ticks: u64 = fields.get(11).ok_or("no utime")?.parse::<u64>()?
+        + fields.get(12).ok_or("no stime")?.parse::<u64>()?;
+    Ok(Duration::from_millis(ticks * 1000 / CLOCK_TICKS_PER_SECOND))
 }
 
 /// `VmRSS` of process `pid`, KiB.

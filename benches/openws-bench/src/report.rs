@@ -437,7 +437,7 @@ fn one_line(text: &str) -> String {
 }
 
 /// A whole number with thousands separators.
-fn count(value: f64) -> String {
+pub(crate) fn count(value: f64) -> String {
     let digits = format!("{:.0}", value.max(0.0));
     let mut out = String::new();
     for (i, digit) in digits.chars().enumerate() {
@@ -449,7 +449,7 @@ fn count(value: f64) -> String {
     out
 }
 
-fn millis(duration: Duration) -> String {
+pub(crate) fn millis(duration: Duration) -> String {
     let ms = duration.as_secs_f64() * 1000.0;
     if ms < 10.0 {
         format!("{ms:.2} ms")
@@ -458,24 +458,24 @@ fn millis(duration: Duration) -> String {
     }
 }
 
-fn micros(duration: Duration) -> String {
+pub(crate) fn micros(duration: Duration) -> String {
     format!("{:.1} µs", duration.as_secs_f64() * 1e6)
 }
 
-fn seconds(duration: Duration) -> String {
+pub(crate) fn seconds(duration: Duration) -> String {
     format!("{:.2} s", duration.as_secs_f64())
 }
 
-fn kib(bytes: f64) -> String {
+pub(crate) fn kib(bytes: f64) -> String {
     format!("{:.1} KiB", bytes / 1024.0)
 }
 
-fn mib(kib: u64) -> String {
+pub(crate) fn mib(kib: u64) -> String {
     format!("{:.1} MiB", kib as f64 / 1024.0)
 }
 
 /// The machine, its load before the run, and the time.
-fn machine() -> String {
+pub(crate) fn machine() -> String {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let model = cpuinfo
         .lines()

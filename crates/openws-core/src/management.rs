@@ -5,7 +5,8 @@
 //! - `GET /openws/connections`: every connection of the networks the token opens;
 //! - `POST /openws/connections/{id}/messages` with `{"messageName", "payload"}`:
 //!   pushed to that connection after validation against its role's schema;
-//! - `DELETE /openws/connections/{id}?code=..&reason=..`: closes it after its queue drains.
+//! - `DELETE /openws/connections/{id}?code=..&reason=..`: closes it after its
+//!   queue drains, on whichever node of the backplane holds it.
 //!
 //! Every request needs `Authorization: Bearer <token>`, with the token given
 //! to [`BindingsBuilder::management`](crate::BindingsBuilder::management).
@@ -71,7 +72,7 @@ pub(crate) async fn respond<'b>(
             Err(e) => error(StatusCode::BAD_REQUEST, &e.to_string()),
         },
         (&Method::DELETE, [id]) => match id.parse() {
-            Ok(id) => close(&opened, id, request.query.as_deref()),
+            Ok(id) => close(&opened, id, request.query.as_deref()).await,
             Err(e) => error(StatusCode::BAD_REQUEST, &e.to_string()),
         },
         (_, [""] | [_, "messages"] | [_]) => {
@@ -142,7 +143,7 @@ async fn push(networks: &[&Bindings], id: ConnectionId, body: &[u8]) -> Endpoint
     error(StatusCode::NOT_FOUND, &format!("no connection `{id}`"))
 }
 
-fn close(networks: &[&Bindings], id: ConnectionId, query: Option<&str>) -> EndpointResponse {
+async fn close(networks: &[&Bindings], id: ConnectionId, query: Option<&str>) -> EndpointResponse {
     let mut code = CloseFrame::NORMAL;
     let mut reason = String::new();
     for (key, value) in form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
@@ -161,13 +162,19 @@ fn close(networks: &[&Bindings], id: ConnectionId, query: Option<&str>) -> Endpo
             _ => {}
         }
     }
-    match networks.iter().find_map(|b| b.hub().peer(id)) {
-        Some(peer) => {
-            peer.close(CloseFrame::new(code, reason));
-            EndpointResponse::json(StatusCode::ACCEPTED, &json!({ "closing": true }))
-        }
-        None => error(StatusCode::NOT_FOUND, &format!("no connection `{id}`")),
+    let frame = CloseFrame::new(code, reason);
+    for bindings in networks {
+        return match bindings.hub().close(id, frame.clone()).await {
+            Ok(()) => EndpointResponse::json(StatusCode::ACCEPTED, &json!({ "closing": true })),
+            Err(SendError::UnknownConnection(_)) => continue,
+            Err(SendError::Disconnected) => error(
+                StatusCode::NOT_FOUND,
+                &format!("connection `{id}` has closed"),
+            ),
+            Err(other) => error(StatusCode::SERVICE_UNAVAILABLE, &other.to_string()),
+        };
     }
+    error(StatusCode::NOT_FOUND, &format!("no connection `{id}`"))
 }
 
 /// Close codes an endpoint may send (RFC 6455 section 7.4).

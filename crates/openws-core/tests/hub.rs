@@ -261,6 +261,35 @@ async fn push_by_id_reaches_one_connection_or_says_it_is_unknown() {
 }
 
 #[tokio::test]
+async fn close_by_id_drains_the_queue_then_closes_or_says_why_not() {
+    let bindings = builder().build().unwrap();
+    let hub = bindings.hub();
+    let (_session, mut outbox, peer) = connect(&bindings, "player");
+    let id = peer.connection_id();
+    peer.send("said", &json!({"text": "last"})).await.unwrap();
+    hub.close(id, CloseFrame::new(4001, "kicked"))
+        .await
+        .unwrap();
+    assert!(!peer.is_connected());
+    match outbox.recv().await {
+        Some(Outgoing::Text(frame)) => assert_eq!(payload(&frame), json!({"text": "last"})),
+        other => panic!("expected the queued frame first, got {other:?}"),
+    }
+    match outbox.recv().await {
+        Some(Outgoing::Close(frame)) => assert_eq!(frame, CloseFrame::new(4001, "kicked")),
+        other => panic!("expected the close frame, got {other:?}"),
+    }
+    let again = hub.close(id, CloseFrame::new(4001, "kicked")).await;
+    assert!(matches!(again, Err(SendError::Disconnected)), "{again:?}");
+    let nobody = "0000000000000000-1".parse().unwrap();
+    let unknown = hub.close(nobody, CloseFrame::new(1000, "")).await;
+    assert!(
+        matches!(unknown, Err(SendError::UnknownConnection(_))),
+        "{unknown:?}"
+    );
+}
+
+#[tokio::test]
 async fn a_connection_may_join_only_so_many_rooms() {
     let bindings = builder().max_rooms_per_connection(2).build().unwrap();
     let (_s, _o, peer) = connect(&bindings, "player");

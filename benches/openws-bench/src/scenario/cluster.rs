@@ -54,15 +54,7 @@ async fn run_setup(
     nodes: usize,
     params: &ClusterParams,
 ) -> Result<ClusterRow, Error> {
-    let nanos = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)?
-        .as_nanos();
-    let prefix = format!("openws-bench.{}-{nanos}", std::process::id());
-    let args = ["--backplane", backplane.name(), "--prefix", &prefix];
-    let mut running = Vec::with_capacity(nodes);
-    for _ in 0..nodes {
-        running.push(Running::start_with(Server::OpenwsAxum, exe, &args).await?);
-    }
+    let running = start_nodes(exe, backplane, nodes).await?;
     // Let every node hear the others' first heartbeat.
     tokio::time::sleep(Duration::from_millis(300)).await;
     let refs: Vec<&Running> = running.iter().collect();
@@ -89,6 +81,27 @@ async fn run_setup(
         paced,
         saturated,
     })
+}
+
+/// Starts `nodes` openws-axum processes joined by `backplane` under a
+/// channel prefix of their own (no other run's nodes, nor a later run's, hear
+/// them; the brokers keep nothing of a publish/subscribe prefix once its
+/// subscribers are gone). Dropping them kills them.
+pub(super) async fn start_nodes(
+    exe: &Path,
+    backplane: Backplane,
+    nodes: usize,
+) -> Result<Vec<Running>, Error> {
+    let nanos = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)?
+        .as_nanos();
+    let prefix = format!("openws-bench.{}-{nanos}", std::process::id());
+    let args = ["--backplane", backplane.name(), "--prefix", &prefix];
+    let mut running = Vec::with_capacity(nodes);
+    for _ in 0..nodes {
+        running.push(Running::start_with(Server::OpenwsAxum, exe, &args).await?);
+    }
+    Ok(running)
 }
 
 impl ClusterRow {

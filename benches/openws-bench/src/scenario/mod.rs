@@ -1,9 +1,11 @@
-//! The load scenarios, each run against one started server.
+//! The load scenarios, each run against one started server (or, for
+//! `cluster` and `scale`, against nodes they start).
 
 mod broadcast;
 mod cluster;
 mod fanout;
 mod memory;
+mod scale;
 
 use std::time::Duration;
 
@@ -15,6 +17,8 @@ pub(crate) use fanout::run as fanout;
 pub use fanout::{FanoutParams, FanoutResult};
 pub(crate) use memory::run as memory;
 pub use memory::{MemoryParams, MemoryResult};
+pub(crate) use scale::worker::{WorkerShare, run as scale_worker};
+pub use scale::{ScaleParams, ScaleResult};
 
 /// The `q` quantile (0..=1) of `samples` in microseconds, by nearest rank.
 fn percentile(samples: &mut [u64], q: f64) -> Duration {

@@ -1,5 +1,6 @@
 //! The servers under comparison. Each speaks the chat network at `/chat` and
-//! the chat network plus `broadcast` at `/bench` (see `docs/benchmarks.md`).
+//! the chat network plus `broadcast` at `/bench` (see `docs/benchmarks.md`);
+//! openws-rs on axum also serves `/scale`, the scale scenario's route.
 
 pub(crate) mod limit;
 pub(crate) mod openws;
@@ -61,7 +62,7 @@ impl Server {
     }
 }
 
-/// What joins the nodes of a cluster run (`/chat` only; `/bench` stays local).
+/// What joins the nodes of a cluster run (`/chat` and `/scale`; `/bench` stays local).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Backplane {
     /// One process, the in-process hub.
@@ -103,8 +104,8 @@ impl Backplane {
 }
 
 /// Serves `server` on `addr` until the process is killed, printing
-/// `listening <addr>` on stdout once it accepts connections. `/chat` goes
-/// through `backplane` (openws-rs on axum only).
+/// `listening <addr>` on stdout once it accepts connections. `/chat` and
+/// `/scale` go through `backplane` (openws-rs on axum only).
 pub(crate) fn serve(
     server: Server,
     addr: SocketAddr,

@@ -4,12 +4,13 @@
 
 use std::net::SocketAddr;
 
+use openws::hub::cluster::Cluster;
 use openws::spec::MessageSpec;
 use openws::{BindError, Bindings, Ctx, HandlerError, Network, schema_for};
 
 use super::{Backplane, Broadcast, announce, listen, tokio_runtime};
 use crate::Error;
-use crate::chat::{self, Chat, RoomRequest, SendMessage};
+use crate::chat::{self, Chat, JoinedRoom, RoomRequest, SendMessage};
 
 /// The portal's bearer token on these servers (the scenarios use no portal).
 const PORTAL_TOKEN: &str = "bench-portal-token";
@@ -19,8 +20,14 @@ pub(crate) fn chat_bindings() -> Bindings {
     chat::bindings(PORTAL_TOKEN).expect("the chat network binds")
 }
 
-/// The chat network with `broadcast` added to the server's messages.
-fn bench_network() -> Network {
+/// The network `/bench` serves: the chat's, with `broadcast` added.
+const BENCH_NETWORK: &str = "chat";
+/// The network `/scale` serves: the same messages under another name, so that
+/// it can share a backplane with `/chat` (a cluster tells networks apart by name).
+const SCALE_NETWORK: &str = "chat-scale";
+
+/// The chat network named `name`, with `broadcast` added to the server's messages.
+fn bench_network(name: &str) -> Network {
     let chat = chat::network(chat::Style::Trait);
     let mut spec = chat.spec().clone();
     let mut broadcast = MessageSpec::new(schema_for::<Broadcast>());
@@ -30,13 +37,13 @@ fn bench_network() -> Network {
         .expect("the host role is in the spec")
         .messages
         .insert("broadcast".to_owned(), broadcast);
-    Network::from_spec(chat.name(), spec).expect("the chat network with `broadcast` is valid")
+    Network::from_spec(name, spec).expect("the chat network with `broadcast` is valid")
 }
 
 /// `/bench`: the chat's rooms logic and `broadcast` (to every other
 /// connection, through the hub); clients choose their role in their first frame.
 pub(crate) fn bench_bindings() -> Result<Bindings, BindError> {
-    Bindings::builder(bench_network(), Chat::default())
+    Bindings::builder(bench_network(BENCH_NETWORK), Chat::default())
         .on(
             "createRoom",
             |ctx: Ctx<Chat>, request: RoomRequest| async move {
@@ -55,23 +62,53 @@ pub(crate) fn bench_bindings() -> Result<Bindings, BindError> {
                 ctx.state().send_message(ctx.peer(), message).await
             },
         )?
-        .on(
-            "broadcast",
-            |ctx: Ctx<Chat>, message: Broadcast| async move {
-                ctx.hub()
-                    .all()
-                    .except(ctx.connection_id())
-                    .send("receivedMessage", &message.received())
-                    .await?;
-                Ok::<_, HandlerError>(())
-            },
-        )?
+        .on("broadcast", broadcast_to_others::<Chat>)?
         .allow_unhandled()
         .open_roles(["client"])
         .build()
 }
 
-/// openws-rs on axum, `/chat` joined to other nodes through `backplane`.
+/// `broadcast`: `receivedMessage` to every connection of the network but the
+/// sender's, on every node of the backplane.
+async fn broadcast_to_others<S: Send + Sync + 'static>(
+    ctx: Ctx<S>,
+    message: Broadcast,
+) -> Result<(), HandlerError> {
+    ctx.hub()
+        .all()
+        .except(ctx.connection_id())
+        .send("receivedMessage", &message.received())
+        .await?;
+    Ok(())
+}
+
+/// `/scale`, the 100,000-session scenario's route: every connection holds
+/// role `client` from the upgrade on and, once it is in the hub, is greeted
+/// with `joinedRoom` for room `*` (so a client that has its greeting is
+/// reached by every later broadcast); `broadcast` reaches every other
+/// connection, through `backplane` on every node.
+fn scale_bindings(backplane: Option<Cluster>) -> Result<Bindings, BindError> {
+    let builder = Bindings::builder(bench_network(SCALE_NETWORK), ())
+        .on("broadcast", broadcast_to_others::<()>)?
+        .on_open(|ctx: Ctx<()>| async move {
+            let greeting = JoinedRoom {
+                room_id: "*".to_owned(),
+                joiner_id: ctx.connection_id().to_string(),
+            };
+            if let Err(error) = ctx.peer().send("joinedRoom", &greeting).await {
+                tracing::debug!(%error, "a scale client missed its greeting");
+            }
+        })
+        .allow_unhandled()
+        .fixed_role("client");
+    match backplane {
+        Some(cluster) => builder.backplane(cluster),
+        None => builder,
+    }
+    .build()
+}
+
+/// openws-rs on axum, `/chat` and `/scale` joined to other nodes through `backplane`.
 pub(crate) fn serve_axum(
     addr: SocketAddr,
     backplane: Backplane,
@@ -79,18 +116,18 @@ pub(crate) fn serve_axum(
 ) -> Result<(), Error> {
     use openws::axum::RouterExt;
     tokio_runtime()?.block_on(async {
-        let chat = match backplane.join(prefix).await? {
+        let cluster = backplane.join(prefix).await?;
+        let chat = match &cluster {
             Some(cluster) => chat::builder(chat::Style::Trait, PORTAL_TOKEN)?
-                .backplane(cluster)
+                .backplane(cluster.clone())
                 .build()?,
             None => chat_bindings(),
         };
         let networks = openws::Networks::new();
-        let app = axum::Router::new().openws("/chat", chat, &networks).openws(
-            "/bench",
-            bench_bindings()?,
-            &networks,
-        );
+        let app = axum::Router::new()
+            .openws("/chat", chat, &networks)
+            .openws("/bench", bench_bindings()?, &networks)
+            .openws("/scale", scale_bindings(cluster)?, &networks);
         let listener = listen(addr)?;
         announce(listener.local_addr()?);
         axum::serve(listener, app).await?;

@@ -9,7 +9,7 @@ use futures_util::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 
 use super::registry::Registry;
-use crate::runtime::ConnectionId;
+use crate::runtime::{CloseFrame, ConnectionId};
 
 /// Whom a broadcast reaches: plain data, so a backplane can carry it to other nodes.
 ///
@@ -65,7 +65,8 @@ impl EncodedFrame {
     }
 }
 
-/// What happened to a message sent to many connections (or one, by id).
+/// What happened to a message sent to many connections (or one, by id), or
+/// to a close by id (`delivered`: the connection is closing).
 ///
 /// Nobody is skipped silently: each matching connection is counted once, in one field.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -173,6 +174,16 @@ pub trait Backplane: Send + Sync + fmt::Debug + 'static {
         frame: &'a EncodedFrame,
     ) -> BoxFuture<'a, Result<Delivery, BackplaneError>>;
 
+    /// Closes connection `id` with `frame`, after the frames already queued
+    /// for it, on whichever node holds it; the [`Delivery`] counts it as
+    /// `delivered` (closing now), `gone` (already closing) or `unknown`.
+    fn close<'a>(
+        &'a self,
+        local: &'a Registry,
+        id: ConnectionId,
+        frame: &'a CloseFrame,
+    ) -> BoxFuture<'a, Result<Delivery, BackplaneError>>;
+
     /// Lists the connections of every node, or only the members of `room`.
     fn connections<'a>(
         &'a self,
@@ -215,6 +226,15 @@ impl Backplane for LocalBackplane {
         frame: &'a EncodedFrame,
     ) -> BoxFuture<'a, Result<Delivery, BackplaneError>> {
         Box::pin(std::future::ready(Ok(local.push(to, frame))))
+    }
+
+    fn close<'a>(
+        &'a self,
+        local: &'a Registry,
+        id: ConnectionId,
+        frame: &'a CloseFrame,
+    ) -> BoxFuture<'a, Result<Delivery, BackplaneError>> {
+        Box::pin(std::future::ready(Ok(local.close(id, frame.clone()))))
     }
 
     fn connections<'a>(

@@ -43,7 +43,7 @@ pub use registry::Registry;
 pub use to_connection::ToConnection;
 
 use crate::contract::Contract;
-use crate::runtime::{Connection, ConnectionId, Peer, SendError};
+use crate::runtime::{CloseFrame, Connection, ConnectionId, Peer, SendError};
 
 /// How many rooms one connection may be in unless configured otherwise.
 pub const DEFAULT_MAX_ROOMS_PER_CONNECTION: usize = 64;
@@ -301,6 +301,27 @@ impl Hub {
                 role: "(remote)".to_owned(),
                 message: message.to_owned(),
             }),
+            Delivery { gone: 1, .. } => Err(SendError::Disconnected),
+            _ => Err(SendError::UnknownConnection(id)),
+        }
+    }
+
+    /// Closes connection `id` with `frame` wherever it is, after the frames
+    /// already queued for it (as [`Peer::close`] does on its node); a
+    /// connection on another node is closed through the backplane.
+    ///
+    /// Fails with [`SendError::UnknownConnection`] when no node holds `id`,
+    /// [`SendError::Disconnected`] when it is already closing, and
+    /// [`SendError::Hub`] when the backplane could not carry the close.
+    pub async fn close(&self, id: ConnectionId, frame: CloseFrame) -> Result<(), SendError> {
+        let delivery = self
+            .inner
+            .backplane
+            .close(&self.inner.registry, id, &frame)
+            .await
+            .map_err(HubError::from)?;
+        match delivery {
+            Delivery { delivered: 1, .. } => Ok(()),
             Delivery { gone: 1, .. } => Err(SendError::Disconnected),
             _ => Err(SendError::UnknownConnection(id)),
         }

@@ -11,7 +11,7 @@ use super::HubError;
 use super::Labels;
 use super::backplane::{ConnectionInfo, Delivery, EncodedFrame, Target};
 use crate::contract::{Contract, RoleId};
-use crate::runtime::{Connection, ConnectionId, Offer};
+use crate::runtime::{CloseFrame, Connection, ConnectionId, Offer};
 
 /// The live connections of one network on this node, by id and by room.
 ///
@@ -185,6 +185,21 @@ impl Registry {
                     _ => delivery.not_accepted += 1,
                 }
             }
+        }
+        delivery
+    }
+
+    /// Closes connection `id` with `frame` after the frames already queued for
+    /// it (counted as delivered); one already closing is counted as gone.
+    pub fn close(&self, id: ConnectionId, frame: CloseFrame) -> Delivery {
+        let mut delivery = Delivery::default();
+        match self.get(id) {
+            None => delivery.unknown += 1,
+            Some(connection) if connection.is_open() => {
+                connection.close(frame);
+                delivery.delivered += 1;
+            }
+            Some(_) => delivery.gone += 1,
         }
         delivery
     }

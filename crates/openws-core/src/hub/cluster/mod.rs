@@ -8,8 +8,8 @@
 //! - a broadcast is delivered on its origin node first, then published once
 //!   on `all`; every other node delivers it to its own matching connections
 //!   (a node ignores what it published itself, so nobody gets it twice);
-//! - a push by id goes to the channel of the node in the id, which answers
-//!   with its [`Delivery`];
+//! - a push or a close by id goes to the channel of the node in the id, which
+//!   answers with its [`Delivery`];
 //! - a listing is asked on `all`; each node answers with its connections, and
 //!   nodes that do not answer within [`ClusterConfig::answer_timeout`] are
 //!   named in [`Listing::unanswered_nodes`];
@@ -41,7 +41,7 @@ use self::wire::Header;
 use super::{
     Backplane, BackplaneError, ConnectionInfo, Delivery, EncodedFrame, Listing, Registry, Target,
 };
-use crate::runtime::ConnectionId;
+use crate::runtime::{CloseFrame, ConnectionId};
 
 /// A publish/subscribe broker as [`Cluster`] uses it.
 ///
@@ -293,6 +293,25 @@ impl Shared {
                 };
                 self.answer(origin, answer);
             }
+            Header::Close {
+                origin,
+                request,
+                network,
+                to,
+                code,
+                reason,
+            } => {
+                let delivery = match self.registry(&network) {
+                    Some(registry) => registry.close(to, CloseFrame::new(code, reason)),
+                    None => unknown(),
+                };
+                let answer = Header::Delivered {
+                    origin: self.node,
+                    request,
+                    delivery,
+                };
+                self.answer(origin, answer);
+            }
             Header::Query {
                 origin,
                 request,
@@ -355,6 +374,29 @@ impl Shared {
             shared: self,
             id,
             answers,
+        }
+    }
+
+    /// Publishes the request `header_for` builds (given its id), followed by
+    /// `frame`, to `node`, and waits up to the answer timeout for that node's
+    /// [`Delivery`]; `what` names the request in the error.
+    async fn ask(
+        &self,
+        node: u64,
+        what: &str,
+        frame: &[u8],
+        header_for: impl FnOnce(u64) -> Header,
+    ) -> Result<Delivery, BackplaneError> {
+        let mut request = self.open_request();
+        self.publish_to_node(node, &header_for(request.id), frame)
+            .await?;
+        let timeout = self.config.answer_timeout;
+        match tokio::time::timeout(timeout, request.answers.recv()).await {
+            Ok(Some((_, Answer::Delivered(delivery)))) => Ok(delivery),
+            _ => Err(BackplaneError(format!(
+                "node {} did not answer a {what} within {timeout:?}",
+                node_name(node)
+            ))),
         }
     }
 
@@ -489,24 +531,42 @@ impl Backplane for Cluster {
             if !shared.is_live(node) {
                 return Ok(unknown());
             }
-            let mut request = shared.open_request();
-            let header = Header::Push {
+            let header_for = |request| Header::Push {
                 origin: shared.node,
-                request: request.id,
+                request,
                 network: local.network().to_owned(),
                 to,
                 message: frame.message.clone(),
                 roles: frame.roles.clone(),
             };
-            shared.publish_to_node(node, &header, &frame.bytes).await?;
-            let timeout = shared.config.answer_timeout;
-            match tokio::time::timeout(timeout, request.answers.recv()).await {
-                Ok(Some((_, Answer::Delivered(delivery)))) => Ok(delivery),
-                _ => Err(BackplaneError(format!(
-                    "node {} did not answer a push within {timeout:?}",
-                    node_name(node)
-                ))),
+            shared.ask(node, "push", &frame.bytes, header_for).await
+        })
+    }
+
+    fn close<'a>(
+        &'a self,
+        local: &'a Registry,
+        id: ConnectionId,
+        frame: &'a CloseFrame,
+    ) -> BoxFuture<'a, Result<Delivery, BackplaneError>> {
+        Box::pin(async move {
+            let shared = &self.shared;
+            let node = id.node();
+            if node == shared.node {
+                return Ok(local.close(id, frame.clone()));
             }
+            if !shared.is_live(node) {
+                return Ok(unknown());
+            }
+            let header_for = |request| Header::Close {
+                origin: shared.node,
+                request,
+                network: local.network().to_owned(),
+                to: id,
+                code: frame.code,
+                reason: frame.reason.clone(),
+            };
+            shared.ask(node, "close", b"", header_for).await
         })
     }
 

@@ -30,7 +30,16 @@ pub(super) enum Header {
         message: String,
         roles: Vec<String>,
     },
-    /// The answer to a push.
+    /// Closes one connection of the receiving node, after its queued frames.
+    Close {
+        origin: u64,
+        request: u64,
+        network: String,
+        to: ConnectionId,
+        code: u16,
+        reason: String,
+    },
+    /// The answer to a push or a close.
     Delivered {
         origin: u64,
         request: u64,
@@ -59,6 +68,7 @@ impl Header {
         match self {
             Header::Broadcast { origin, .. }
             | Header::Push { origin, .. }
+            | Header::Close { origin, .. }
             | Header::Delivered { origin, .. }
             | Header::Query { origin, .. }
             | Header::Listed { origin, .. }
@@ -121,6 +131,21 @@ mod tests {
         let (decoded, rest) = decode(&encode(&header, frame)).unwrap();
         assert_eq!(decoded, header);
         assert_eq!(&rest[..], frame);
+    }
+
+    #[test]
+    fn a_close_round_trips_with_its_code_and_reason() {
+        let header = Header::Close {
+            origin: 7,
+            request: 42,
+            network: "chat".into(),
+            to: "00000000000000ff-1".parse().unwrap(),
+            code: 4001,
+            reason: "kicked: \"spam\"".into(),
+        };
+        let (decoded, rest) = decode(&encode(&header, b"")).unwrap();
+        assert_eq!(decoded, header);
+        assert!(rest.is_empty());
     }
 
     #[test]
