@@ -78,10 +78,30 @@ impl Shared {
         Ok(())
     }
 
-    fn wake_body(&mut self) {
-        if let Some(waker) = self.body.take() {
-            waker.wake();
+    /// Encodes `frame` and hands it to actix-web at once.
+    fn write_now(&mut self, frame: Frame<'_>) -> Option<Waker> {
+        self.write(frame).ok().and(self.body.take())
+    }
+
+    /// Ready once the body has taken everything written so far; the body is
+    /// woken (by the caller, see [`wake`]) while it has not.
+    fn poll_taken(&mut self, cx: &Context<'_>) -> (Poll<Result<(), Closed>>, Option<Waker>) {
+        if self.bytes.is_empty() {
+            return (Poll::Ready(Ok(())), None);
         }
+        if self.gone {
+            return (Poll::Ready(Err(Closed)), None);
+        }
+        register(&mut self.writer, cx);
+        (Poll::Pending, self.body.take())
+    }
+}
+
+/// Wakes `waker`, if any: called once the shared state is no longer borrowed,
+/// so that no waker runs into a borrow.
+fn wake(waker: Option<Waker>) {
+    if let Some(waker) = waker {
+        waker.wake();
     }
 }
 
@@ -117,18 +137,17 @@ pub(crate) struct Outlet {
 impl Outlet {
     /// Answers a ping; handed to actix-web at once.
     pub(crate) fn pong(&self, payload: &[u8]) {
-        let mut shared = self.shared.borrow_mut();
-        if shared.write(Frame::Data(OpCode::Pong, payload)).is_ok() {
-            shared.wake_body();
-        }
+        let body = self
+            .shared
+            .borrow_mut()
+            .write_now(Frame::Data(OpCode::Pong, payload));
+        wake(body);
     }
 
     /// Echoes the peer's close frame (RFC 6455, section 5.5.1); nothing follows it.
     pub(crate) fn echo_close(&self, reason: Option<CloseReason>) {
-        let mut shared = self.shared.borrow_mut();
-        if shared.write(Frame::Close(reason)).is_ok() {
-            shared.wake_body();
-        }
+        let body = self.shared.borrow_mut().write_now(Frame::Close(reason));
+        wake(body);
     }
 
     /// Whether actix-web dropped the connection; if not, `cx` is woken when it does.
@@ -139,20 +158,6 @@ impl Outlet {
         }
         shared.gone
     }
-
-    /// Ready once the body has taken everything written so far.
-    fn poll_taken(&self, cx: &Context<'_>) -> Poll<Result<(), Closed>> {
-        let mut shared = self.shared.borrow_mut();
-        if shared.bytes.is_empty() {
-            return Poll::Ready(Ok(()));
-        }
-        if shared.gone {
-            return Poll::Ready(Err(Closed));
-        }
-        shared.wake_body();
-        register(&mut shared.writer, cx);
-        Poll::Pending
-    }
 }
 
 impl Sink<Outgoing> for Outlet {
@@ -160,15 +165,18 @@ impl Sink<Outgoing> for Outlet {
 
     /// Pending while [`Shared::high_water`] bytes wait for actix-web to take them.
     fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Closed>> {
-        let mut shared = self.shared.borrow_mut();
-        if shared.finished || shared.gone {
-            return Poll::Ready(Err(Closed));
-        }
-        if shared.bytes.is_empty() || shared.bytes.len() < shared.high_water {
-            return Poll::Ready(Ok(()));
-        }
-        shared.wake_body();
-        register(&mut shared.writer, cx);
+        let body = {
+            let mut shared = self.shared.borrow_mut();
+            if shared.finished || shared.gone {
+                return Poll::Ready(Err(Closed));
+            }
+            if shared.bytes.is_empty() || shared.bytes.len() < shared.high_water {
+                return Poll::Ready(Ok(()));
+            }
+            register(&mut shared.writer, cx);
+            shared.body.take()
+        };
+        wake(body);
         Poll::Pending
     }
 
@@ -183,25 +191,33 @@ impl Sink<Outgoing> for Outlet {
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Closed>> {
-        self.poll_taken(cx)
+        let (poll, body) = self.shared.borrow_mut().poll_taken(cx);
+        wake(body);
+        poll
     }
 
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Closed>> {
-        {
+        let (poll, body) = {
             let mut shared = self.shared.borrow_mut();
             shared.finished = true;
-            shared.wake_body();
-        }
-        self.poll_taken(cx)
+            let (poll, body) = shared.poll_taken(cx);
+            // An empty body must still learn that it ends.
+            (poll, body.or_else(|| shared.body.take()))
+        };
+        wake(body);
+        poll
     }
 }
 
 impl Drop for Outlet {
     fn drop(&mut self) {
         // The body ends once no outlet is left (it counts them): let it look.
-        if let Ok(mut shared) = self.shared.try_borrow_mut() {
-            shared.wake_body();
-        }
+        let body = self
+            .shared
+            .try_borrow_mut()
+            .ok()
+            .and_then(|mut shared| shared.body.take());
+        wake(body);
     }
 }
 
@@ -223,35 +239,32 @@ impl MessageBody for Body {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Bytes, Self::Error>>> {
         let writers_left = Rc::strong_count(&self.shared) > 1;
-        let mut shared = self.shared.borrow_mut();
-        if !shared.bytes.is_empty() {
+        let (chunk, writer) = {
+            let mut shared = self.shared.borrow_mut();
+            if shared.bytes.is_empty() {
+                if shared.finished || !writers_left {
+                    return Poll::Ready(None);
+                }
+                register(&mut shared.body, cx);
+                return Poll::Pending;
+            }
             // Taken whole, so an idle connection keeps no buffer.
             let chunk = std::mem::take(&mut shared.bytes).freeze();
             shared.last_chunk = chunk.len();
-            if let Some(waker) = shared.writer.take() {
-                waker.wake();
-            }
-            return Poll::Ready(Some(Ok(chunk)));
-        }
-        if shared.finished || !writers_left {
-            return Poll::Ready(None);
-        }
-        register(&mut shared.body, cx);
-        Poll::Pending
+            (chunk, shared.writer.take())
+        };
+        wake(writer);
+        Poll::Ready(Some(Ok(chunk)))
     }
 }
 
 impl Drop for Body {
     fn drop(&mut self) {
-        if let Ok(mut shared) = self.shared.try_borrow_mut() {
+        let wakers = self.shared.try_borrow_mut().ok().map(|mut shared| {
             shared.gone = true;
-            for waker in [shared.writer.take(), shared.reader.take()]
-                .into_iter()
-                .flatten()
-            {
-                waker.wake();
-            }
-        }
+            [shared.writer.take(), shared.reader.take()]
+        });
+        wakers.into_iter().flatten().for_each(wake);
     }
 }
 
