@@ -3,10 +3,10 @@
 //!
 //! [`pipe`] gives two ends that share one buffer. The pump writes to the
 //! [`Outlet`], a `Sink<Outgoing>` that encodes each frame into the buffer; a
-//! flush hands the buffer to the [`Body`], the 101 response's body, and waits
-//! until actix-web has taken it. Whatever the pump feeds between two flushes
-//! (all the frames its outbox holds) goes out as one chunk: no channel hop and
-//! no allocation per frame.
+//! flush wakes the [`Body`], the 101 response's body, which hands whatever the
+//! buffer holds by then to actix-web as one chunk. No channel hop and no
+//! allocation per frame; the pump waits only when actix-web falls behind by
+//! the high-water mark.
 
 use std::cell::RefCell;
 use std::pin::Pin;
@@ -22,8 +22,8 @@ use openws_core::{CloseFrame, Outgoing};
 /// A control frame's payload may not exceed 125 bytes (RFC 6455, section 5.5),
 /// so a close frame's reason may not exceed 123.
 const MAX_CLOSE_REASON_BYTES: usize = 123;
-/// The least an empty buffer grows by: a batch of small frames fits without regrowing.
-const MIN_RESERVE: usize = 1024;
+/// What an empty buffer reserves beyond the high-water mark.
+const SLACK: usize = 1024;
 /// The most the pump writes ahead of actix-web. actix-http's HTTP/1 dispatcher
 /// takes body chunks while its write buffer holds less than 32 KiB, and keeps
 /// that buffer, grown to fit, for the connection's life; chunks of half that
@@ -39,15 +39,13 @@ pub(crate) struct Closed;
 struct Shared {
     /// How many bytes may wait for actix-web before the writer waits too.
     high_water: usize,
-    /// The size of the last chunk taken: what the next one reserves.
-    last_chunk: usize,
     /// Encoded frames actix-web has not taken yet. Empty (and unallocated) when idle.
     bytes: BytesMut,
     /// No frame follows: a close frame was written, or the writer closed.
     finished: bool,
     /// actix-web dropped the body: the connection is gone.
     gone: bool,
-    /// The pump's writer, waiting for room or for a flush.
+    /// The pump's writer, waiting for room.
     writer: Option<Waker>,
     /// The pump's reader, told when the connection is gone.
     reader: Option<Waker>,
@@ -62,9 +60,9 @@ impl Shared {
             return Err(Closed);
         }
         if self.bytes.capacity() == 0 {
-            // As much as the last chunk took, so a batch rarely regrows.
-            self.bytes
-                .reserve(self.last_chunk.min(self.high_water).max(MIN_RESERVE));
+            // Room for a whole batch, and for the frame that crosses the mark:
+            // growing the buffer frame by frame copied it over and over.
+            self.bytes.reserve(self.high_water + SLACK);
         }
         match frame {
             Frame::Data(op, payload) => {
@@ -83,17 +81,13 @@ impl Shared {
         self.write(frame).ok().and(self.body.take())
     }
 
-    /// Ready once the body has taken everything written so far; the body is
-    /// woken (by the caller, see [`wake`]) while it has not.
-    fn poll_taken(&mut self, cx: &Context<'_>) -> (Poll<Result<(), Closed>>, Option<Waker>) {
-        if self.bytes.is_empty() {
-            return (Poll::Ready(Ok(())), None);
-        }
+    /// Hands what was written to the body: the body is woken (by the caller,
+    /// see [`wake`]) if it waits. Fails once the connection is gone.
+    fn flush(&mut self) -> (Result<(), Closed>, Option<Waker>) {
         if self.gone {
-            return (Poll::Ready(Err(Closed)), None);
+            return (Err(Closed), None);
         }
-        register(&mut self.writer, cx);
-        (Poll::Pending, self.body.take())
+        (Ok(()), self.body.take())
     }
 }
 
@@ -190,22 +184,22 @@ impl Sink<Outgoing> for Outlet {
         }
     }
 
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Closed>> {
-        let (poll, body) = self.shared.borrow_mut().poll_taken(cx);
+    /// Does not wait for actix-web: the body takes the bytes when the
+    /// dispatcher next polls it, and frames the pump feeds meanwhile join them.
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Result<(), Closed>> {
+        let (flushed, body) = self.shared.borrow_mut().flush();
         wake(body);
-        poll
+        Poll::Ready(flushed)
     }
 
-    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Closed>> {
-        let (poll, body) = {
+    fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Result<(), Closed>> {
+        let (flushed, body) = {
             let mut shared = self.shared.borrow_mut();
             shared.finished = true;
-            let (poll, body) = shared.poll_taken(cx);
-            // An empty body must still learn that it ends.
-            (poll, body.or_else(|| shared.body.take()))
+            shared.flush()
         };
         wake(body);
-        poll
+        Poll::Ready(flushed)
     }
 }
 
@@ -250,7 +244,6 @@ impl MessageBody for Body {
             }
             // Taken whole, so an idle connection keeps no buffer.
             let chunk = std::mem::take(&mut shared.bytes).freeze();
-            shared.last_chunk = chunk.len();
             (chunk, shared.writer.take())
         };
         wake(writer);
@@ -334,16 +327,13 @@ mod tests {
     }
 
     #[test]
-    fn frames_fed_before_a_flush_leave_as_one_chunk() {
+    fn frames_written_before_actix_web_polls_leave_as_one_chunk() {
         let (mut outlet, mut body) = pipe(1024);
         assert!(next(&mut body).is_pending());
         feed(&mut outlet, text("one"));
         feed(&mut outlet, text("two"));
+        assert!(matches!(flush(&mut outlet), Poll::Ready(Ok(()))));
         feed(&mut outlet, Outgoing::Ping);
-        assert!(
-            flush(&mut outlet).is_pending(),
-            "a flush waits for actix-web"
-        );
         let Poll::Ready(Some(chunk)) = next(&mut body) else {
             panic!("a chunk")
         };
@@ -355,7 +345,6 @@ mod tests {
                 (OpCode::Ping, vec![]),
             ]
         );
-        assert!(matches!(flush(&mut outlet), Poll::Ready(Ok(()))));
         assert!(next(&mut body).is_pending());
     }
 
