@@ -329,6 +329,35 @@ mod tests {
         }
     }
 
+    proptest! {
+        /// Whatever the peer sends, the reader ends without panicking.
+        #[test]
+        fn any_bytes_are_read_without_panicking(
+            frames in prop::collection::vec(
+                (any::<u8>(), prop::collection::vec(any::<u8>(), 0..300), any::<bool>()),
+                0..6,
+            ),
+            garbage in prop::collection::vec(any::<u8>(), 0..40),
+            cuts in prop::collection::vec(0usize..2000, 0..6),
+        ) {
+            let mut bytes: Vec<u8> = frames
+                .iter()
+                .flat_map(|(first, payload, masked)| {
+                    let mut frame = frame(*first, payload);
+                    if !masked {
+                        frame[1] &= 0x7f;
+                    }
+                    frame
+                })
+                .collect();
+            bytes.extend(garbage);
+            let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+            let (seen, _) = runtime.block_on(read(&bytes, &cuts));
+            // A client frame takes at least 6 bytes; the last item may be a violation.
+            prop_assert!(seen.len() <= bytes.len() / 6 + 1);
+        }
+    }
+
     #[tokio::test]
     async fn pings_and_the_close_are_answered() {
         let (_, body) = read(&conversation(), &[]).await;
