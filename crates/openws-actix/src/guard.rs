@@ -1,21 +1,12 @@
-//! Every frame header checked as its bytes arrive, before actix-ws parses the frame.
+//! Every frame header checked as its bytes arrive, before actix-http parses the frame.
 //!
 //! actix-http's parser compares a frame's length with the limit only once the
 //! whole frame is buffered (a header announcing 1 GiB makes it buffer 1 GiB
 //! first, and one announcing 2^63 bytes waits forever), and it ignores the
-//! reserved bits. [`FrameGuard`] sits between the request payload and
-//! actix-ws: it follows the frame boundaries, checks each header against RFC
-//! 6455 and the size limit, and ends the payload right before the first
-//! broken header, recording why in a [`Verdict`].
-
-use std::cell::Cell;
-use std::pin::Pin;
-use std::rc::Rc;
-use std::task::{Context, Poll, ready};
-
-use actix_web::error::PayloadError;
-use actix_web::web::Bytes;
-use futures_util::Stream;
+//! reserved bits. The [`Scanner`] sees the request payload's bytes first (the
+//! reader feeds it each chunk): it follows the frame boundaries, checks each
+//! header against RFC 6455 and the size limit, and says where the first broken
+//! header starts, so the reader parses only the frames before it.
 
 const CONTINUATION: u8 = 0x0;
 const TEXT: u8 = 0x1;
@@ -32,9 +23,6 @@ pub(crate) enum Violation {
     /// A broken RFC 6455 framing rule (close with 1002), described for the close reason.
     Protocol(&'static str),
 }
-
-/// Where the guard reports the violation that ended the payload; shared with the reader.
-pub(crate) type Verdict = Rc<Cell<Option<Violation>>>;
 
 /// Follows frame boundaries and message state over the bytes of one connection.
 #[derive(Debug)]
@@ -148,51 +136,6 @@ impl Scanner {
         }
         self.message = (!fin).then_some(message);
         Ok(Some(len))
-    }
-}
-
-/// A request payload that ends right before the first frame header the
-/// [`Scanner`] refuses, after recording the violation in its [`Verdict`].
-pub(crate) struct FrameGuard<S> {
-    /// The payload; dropped once a violation ends the stream.
-    payload: Option<S>,
-    scanner: Scanner,
-    verdict: Verdict,
-}
-
-impl<S> FrameGuard<S> {
-    /// Guards `payload` with the size limit `max_bytes`, reporting into `verdict`.
-    pub(crate) fn new(payload: S, max_bytes: usize, verdict: Verdict) -> Self {
-        Self {
-            payload: Some(payload),
-            scanner: Scanner::new(max_bytes),
-            verdict,
-        }
-    }
-}
-
-impl<S> Stream for FrameGuard<S>
-where
-    S: Stream<Item = Result<Bytes, PayloadError>> + Unpin,
-{
-    type Item = Result<Bytes, PayloadError>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let this = &mut *self;
-        let Some(payload) = this.payload.as_mut() else {
-            return Poll::Ready(None);
-        };
-        let mut bytes = match ready!(Pin::new(payload).poll_next(cx)) {
-            Some(Ok(bytes)) => bytes,
-            other => return Poll::Ready(other),
-        };
-        let Err((fine, violation)) = this.scanner.feed(&bytes) else {
-            return Poll::Ready(Some(Ok(bytes)));
-        };
-        this.verdict.set(Some(violation));
-        this.payload = None;
-        bytes.truncate(fine);
-        Poll::Ready((!bytes.is_empty()).then_some(Ok(bytes)))
     }
 }
 

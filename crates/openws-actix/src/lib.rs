@@ -3,6 +3,8 @@
 mod endpoints;
 mod guard;
 mod http1;
+mod inbound;
+mod outbound;
 mod socket;
 
 use actix_web::{HttpRequest, web};

@@ -535,9 +535,10 @@ impl<S: Send + Sync + 'static> BindingsBuilder<S> {
     }
 
     /// How many bytes the transport gathers before writing to the socket
-    /// (default 128 KiB, tungstenite's own; used by axum and warp). It is a
-    /// threshold, not an allocation: idle connections do not pay for it, and
-    /// a smaller one costs throughput under load.
+    /// (default 128 KiB, tungstenite's own; used by axum and warp, and by
+    /// actix-web up to 16 KiB per body chunk). It is a threshold, not an
+    /// allocation: idle connections do not pay for it, and a smaller one
+    /// costs throughput under load.
     pub fn write_buffer_bytes(mut self, bytes: usize) -> Self {
         self.config.write_buffer_bytes = bytes;
         self

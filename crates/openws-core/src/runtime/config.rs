@@ -40,7 +40,8 @@ pub struct SessionConfig {
     /// The transport's read buffer per connection, in bytes (axum and warp).
     pub read_buffer_bytes: usize,
     /// How many bytes the transport gathers before it writes to the socket
-    /// (axum and warp); frames are flushed at the end of every batch anyway.
+    /// (axum and warp; actix-web up to 16 KiB); frames are flushed at the end
+    /// of every batch anyway.
     pub write_buffer_bytes: usize,
 }
 

@@ -10,9 +10,10 @@ use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::Notify;
 
 use super::peer::SendError;
+use super::queue::{Queue, TrySendError};
 use super::wire;
 use crate::contract::{Contract, RoleId};
 
@@ -224,7 +225,7 @@ pub struct Connection {
     id: ConnectionId,
     contract: Arc<Contract>,
     role: OnceLock<RoleId>,
-    frames: mpsc::Sender<Bytes>,
+    frames: Queue,
     send_timeout: Duration,
     phase: AtomicU8,
     payload_form: AtomicU8,
@@ -246,12 +247,11 @@ impl Connection {
         send_timeout: Duration,
         admitted: http::Extensions,
     ) -> (Arc<Self>, Outbox) {
-        let (frames, receiver) = mpsc::channel(queue.max(1));
         let connection = Arc::new(Self {
             id: ConnectionId::next(),
             contract,
             role: OnceLock::new(),
-            frames,
+            frames: Queue::new(queue),
             send_timeout,
             phase: AtomicU8::new(phase::OPEN),
             payload_form: AtomicU8::new(payload_form::UNDECIDED),
@@ -266,7 +266,6 @@ impl Connection {
         });
         let outbox = Outbox {
             connection: Arc::clone(&connection),
-            frames: receiver,
         };
         (connection, outbox)
     }
@@ -333,7 +332,7 @@ impl Connection {
 
     /// Frames waiting in the outbound queue.
     pub fn queue_depth(&self) -> usize {
-        self.frames.max_capacity() - self.frames.capacity()
+        self.frames.len()
     }
 
     /// Whether the peer gets payloads as strings holding JSON: it sent its
@@ -424,8 +423,8 @@ impl Connection {
                 tokio::task::coop::consume_budget().await;
                 return Ok(());
             }
-            Err(mpsc::error::TrySendError::Closed(_)) => return Err(SendError::Disconnected),
-            Err(mpsc::error::TrySendError::Full(frame)) => frame,
+            Err(TrySendError::Closed(_)) => return Err(SendError::Disconnected),
+            Err(TrySendError::Full(frame)) => frame,
         };
         match tokio::time::timeout(self.send_timeout, self.frames.send(frame)).await {
             Ok(Ok(())) => Ok(()),
@@ -443,8 +442,8 @@ impl Connection {
             return Err(SendError::Disconnected);
         }
         self.frames.try_send(frame).map_err(|error| match error {
-            mpsc::error::TrySendError::Full(_) => SendError::Full,
-            mpsc::error::TrySendError::Closed(_) => SendError::Disconnected,
+            TrySendError::Full(_) => SendError::Full,
+            TrySendError::Closed(_) => SendError::Disconnected,
         })
     }
 
@@ -455,11 +454,11 @@ impl Connection {
         }
         match self.frames.try_send(frame) {
             Ok(()) => Offer::Queued,
-            Err(mpsc::error::TrySendError::Full(_)) => {
+            Err(TrySendError::Full(_)) => {
                 self.abort(CloseFrame::slow_consumer());
                 Offer::ClosedSlow
             }
-            Err(mpsc::error::TrySendError::Closed(_)) => Offer::Gone,
+            Err(TrySendError::Closed(_)) => Offer::Gone,
         }
     }
 
@@ -539,7 +538,6 @@ impl fmt::Debug for Connection {
 /// Adapters drain it into the socket; tests read it directly.
 pub struct Outbox {
     connection: Arc<Connection>,
-    frames: mpsc::Receiver<Bytes>,
 }
 
 impl Outbox {
@@ -562,13 +560,13 @@ impl Outbox {
             if let Some(next) = self.ready() {
                 return next;
             }
+            if let Some(frame) = connection.frames.try_recv() {
+                return Some(self.text(frame));
+            }
             tokio::select! {
                 biased;
                 () = &mut changed => {}
-                frame = self.frames.recv() => match frame {
-                    Some(frame) => return Some(self.text(frame)),
-                    None => return None,
-                },
+                () = connection.frames.filled() => {}
             }
         }
     }
@@ -578,7 +576,10 @@ impl Outbox {
         if let Some(next) = self.ready() {
             return next;
         }
-        self.frames.try_recv().ok().map(|frame| self.text(frame))
+        self.connection
+            .frames
+            .try_recv()
+            .map(|frame| self.text(frame))
     }
 
     /// What the connection's phase decides without waiting: `Some(next)` when
@@ -586,12 +587,17 @@ impl Outbox {
     fn ready(&mut self) -> Option<Option<Outgoing>> {
         match self.connection.phase.load(Ordering::Acquire) {
             phase::OPEN => None,
-            phase::DRAINING => Some(match self.frames.try_recv() {
-                Ok(frame) => Some(self.text(frame)),
-                Err(_) => self.connection.take_close_frame().map(Outgoing::Close),
+            phase::DRAINING => Some(match self.connection.frames.try_recv() {
+                Some(frame) => Some(self.text(frame)),
+                None => self.connection.take_close_frame().map(Outgoing::Close),
             }),
             phase::ABORTING => Some(self.connection.take_close_frame().map(Outgoing::Close)),
-            _ => Some(self.frames.try_recv().ok().map(|frame| self.text(frame))),
+            _ => Some(
+                self.connection
+                    .frames
+                    .try_recv()
+                    .map(|frame| self.text(frame)),
+            ),
         }
     }
 
@@ -601,6 +607,13 @@ impl Outbox {
             return Outgoing::Text(wire::stringify_payload(frame));
         }
         Outgoing::Text(frame)
+    }
+}
+
+impl Drop for Outbox {
+    fn drop(&mut self) {
+        // Nobody writes the queue to the socket any more: later sends fail.
+        self.connection.frames.close();
     }
 }
 

@@ -8,6 +8,7 @@ mod context;
 mod gate;
 mod peer;
 mod pump;
+mod queue;
 mod rate;
 mod session;
 mod shared;

@@ -114,9 +114,12 @@ pub async fn serve_connection<T, E, In, Out>(
                     Ok(message) => message,
                 };
                 liveness.message();
+                // The futures of a frame's handling are boxed: held inline, the
+                // largest of them (about 1 KiB) would sit in every idle
+                // connection's task. One allocation per frame is the price.
                 match bucket.as_mut().map(TokenBucket::take) {
                     Some(Verdict::Refuse) => {
-                        session.refuse(rate_limited(), None).await;
+                        Box::pin(session.refuse(rate_limited(), None)).await;
                         continue;
                     }
                     Some(Verdict::Close) => {
@@ -129,11 +132,11 @@ pub async fn serve_connection<T, E, In, Out>(
                 match message {
                     Inbound::Text(text) => {
                         // A refused frame was answered with an error frame already.
-                        let _ = session.handle_text(&text).await;
+                        let _ = Box::pin(session.handle_text(&text)).await;
                     }
                     Inbound::Binary(data) => {
                         // A refused frame was answered with an error frame already.
-                        let _ = session.handle_binary(data).await;
+                        let _ = Box::pin(session.handle_binary(data)).await;
                     }
                     // Answered before the rate limit.
                     Inbound::TooBig

@@ -1,6 +1,6 @@
-//! What the adapter does that actix-ws leaves to it (answering pings and the
-//! closing handshake, sizing fragmented messages). Everything else is in the
-//! conformance suite.
+//! What the adapter does that actix-http leaves to it (answering pings and the
+//! closing handshake, joining and sizing fragmented messages), over a real
+//! socket. Everything else is in the conformance suite.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
