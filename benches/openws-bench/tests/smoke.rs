@@ -44,7 +44,7 @@ fn smoke_run_delivers_everything_and_prints_the_tables() {
         assert_eq!(churn.rss_kib.len(), 2, "{:?}", outcome.server);
         assert_eq!((churn.failures, churn.rooms_left), (0, 0));
         assert!(churn.rss_kib.iter().all(|&kib| kib > 0));
-        let slow = &soak.slow;
+        let slow = soak.slow.as_ref().expect("the slow consumer ran");
         // 10 members: the sender, 8 readers and the slow one; 50 posts a run.
         assert_eq!(slow.readers, 8);
         for run in [slow.alone, slow.with_slow] {

@@ -13,6 +13,9 @@ use crate::Error;
 use crate::client::{WAIT, disconnect, enter_each};
 use crate::process::Running;
 
+/// The most the resident set may grow from the first round to the last, in percent (issue 9).
+pub const RSS_GROWTH_TARGET: f64 = 5.0;
+
 /// The shape of a churn run.
 #[derive(Debug, Clone, Copy)]
 pub struct ChurnParams {
@@ -59,6 +62,44 @@ impl ChurnResult {
     /// Every cycle of every round.
     pub fn total_cycles(&self) -> usize {
         self.cycles * self.rss_kib.len()
+    }
+
+    /// Whether the resident set grew no more than [`RSS_GROWTH_TARGET`].
+    pub fn within_target(&self) -> bool {
+        self.growth_percent() <= RSS_GROWTH_TARGET
+    }
+
+    /// What went wrong: failed cycles, rooms kept, no RSS read.
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if self.failures > 0 {
+            problems.push(format!(
+                "{} of {} churn cycles failed, first: {}",
+                self.failures,
+                self.total_cycles(),
+                self.first_failure.as_deref().unwrap_or("?")
+            ));
+        }
+        if self.rooms_left > 0 {
+            problems.push(format!(
+                "{} rooms outlived their only member",
+                self.rooms_left
+            ));
+        }
+        if self.first_kib() == 0 {
+            problems.push("no RSS read".to_owned());
+        }
+        problems
+    }
+
+    /// The target missed, if it was.
+    pub fn missed_target(&self) -> Option<String> {
+        (!self.within_target()).then(|| {
+            format!(
+                "RSS grew {:.1}% from the first churn round to the last (target ≤ {RSS_GROWTH_TARGET}%)",
+                self.growth_percent()
+            )
+        })
     }
 }
 

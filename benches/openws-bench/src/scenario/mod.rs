@@ -13,16 +13,16 @@ use std::time::Duration;
 
 pub(crate) use broadcast::run as broadcast;
 pub use broadcast::{BroadcastParams, BroadcastResult, BroadcastStep};
-pub use churn::{ChurnParams, ChurnResult};
+pub use churn::{ChurnParams, ChurnResult, RSS_GROWTH_TARGET};
 pub(crate) use cluster::run as cluster;
 pub use cluster::{ClusterParams, ClusterRow};
 pub(crate) use fanout::run as fanout;
 pub use fanout::{FanoutParams, FanoutResult};
 pub(crate) use memory::run as memory;
 pub use memory::{MemoryParams, MemoryResult};
-pub use slow::{Deliveries, SlowParams, SlowResult};
+pub use slow::{Deliveries, P99_RATIO_TARGET, SlowParams, SlowResult};
 pub(crate) use soak::run as soak;
-pub use soak::{P99_RATIO_TARGET, RSS_GROWTH_TARGET, SoakParams, SoakResult};
+pub use soak::{SoakParams, SoakResult};
 
 /// The `q` quantile (0..=1) of `samples` in microseconds, by nearest rank.
 fn percentile(samples: &mut [u64], q: f64) -> Duration {

@@ -24,6 +24,9 @@ use crate::client::{
 };
 use crate::process::Running;
 
+/// The most the readers' p99 may grow with the slow member in the room, as a factor (issue 9).
+pub const P99_RATIO_TARGET: f64 = 2.0;
+
 /// The shape of a slow-consumer run.
 #[derive(Debug, Clone, Copy)]
 pub struct SlowParams {
@@ -93,6 +96,52 @@ impl SlowResult {
     pub fn gone_within_bound(&self) -> bool {
         self.gone_after.is_some_and(|gone| gone <= self.bound)
     }
+
+    /// Whether the readers' p99 grew no more than [`P99_RATIO_TARGET`].
+    pub fn ratio_within_target(&self) -> bool {
+        self.p99_ratio() <= P99_RATIO_TARGET
+    }
+
+    /// What went wrong: lost deliveries, a slow member never let go.
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        for (run, deliveries) in [("alone", self.alone), ("with the slow one", self.with_slow)] {
+            if !deliveries.is_complete() {
+                problems.push(format!(
+                    "{run}: {} of {} deliveries ({} out of order)",
+                    deliveries.delivered, deliveries.expected, deliveries.out_of_order
+                ));
+            }
+        }
+        if self.gone_after.is_none() {
+            problems.push(format!(
+                "the slow member was still in the room {:?} after the first post it did not read",
+                self.bound * 2
+            ));
+        }
+        problems
+    }
+
+    /// The targets missed.
+    pub fn missed_targets(&self) -> Vec<String> {
+        let mut missed = Vec::new();
+        if !self.ratio_within_target() {
+            missed.push(format!(
+                "p99 with the slow member is {:.2}× the p99 without (target ≤ {P99_RATIO_TARGET}×)",
+                self.p99_ratio()
+            ));
+        }
+        if !self.gone_within_bound() {
+            let gone = self
+                .gone_after
+                .map_or("never".to_owned(), |d| format!("{d:.2?}"));
+            missed.push(format!(
+                "the slow member went after {gone}, documented bound {:.2?}",
+                self.bound
+            ));
+        }
+        missed
+    }
 }
 
 const ROOM: &str = "soak";
@@ -139,7 +188,10 @@ pub(crate) async fn run(
         user: SLOW,
         limit: bound * 2,
     };
-    let (_sink, with_slow, gone_after) = run.measure(sink, portal, Some(watched)).await?;
+    let (_sink, with_slow, gone_after) = run
+        .measure(sink, portal, Some(watched))
+        .await
+        .map_err(|e| format!("the run with the slow member: {e}"))?;
     drop(slow);
     Ok(SlowResult {
         readers: count,
