@@ -106,6 +106,34 @@ impl SoakResult {
             };
             let _ = writeln!(out, "| {} | {row} |", server.name());
         }
+        out.push_str("\nReaders' delivery latency, p50 / p99, without → with the slow member:\n\n");
+        for Outcome { server, result } in outcomes {
+            if let Ok(SoakResult { slow: Ok(slow), .. }) = result {
+                let (alone, with) = (slow.alone, slow.with_slow);
+                let arrived = if alone.is_complete() && with.is_complete() {
+                    "all arrived, in order".to_owned()
+                } else {
+                    format!("{} and {} arrived", alone.delivered, with.delivered)
+                };
+                let _ = writeln!(
+                    out,
+                    "- {}: {} / {} → {} / {}; {} deliveries a run, {arrived}",
+                    server.name(),
+                    millis(alone.p50),
+                    millis(alone.p99),
+                    millis(with.p50),
+                    millis(with.p99),
+                    alone.expected,
+                );
+            }
+        }
+        out.push_str("\nRSS after each churn round, MiB:\n\n");
+        for Outcome { server, result } in outcomes {
+            if let Ok(r) = result {
+                let rounds: Vec<String> = r.churn.rss_kib.iter().map(|&kib| mib(kib)).collect();
+                let _ = writeln!(out, "- {}: {}", server.name(), rounds.join(", "));
+            }
+        }
         out
     }
 }
@@ -116,7 +144,7 @@ fn mark(ok: bool) -> &'static str {
 
 fn churn_cells(churn: &ChurnResult) -> String {
     format!(
-        "{} of {} | {} | {} | {:+.1}% {}",
+        "{} of {} | {} MiB | {} MiB | {:+.1}% {}",
         churn.failures,
         churn.total_cycles(),
         mib(churn.first_kib()),
@@ -144,7 +172,7 @@ fn slow_cells(slow: &Result<SlowResult, String>) -> String {
 }
 
 fn mib(kib: u64) -> String {
-    format!("{:.1} MiB", kib as f64 / 1024.0)
+    format!("{:.1}", kib as f64 / 1024.0)
 }
 
 fn millis(duration: Duration) -> String {
