@@ -6,8 +6,10 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use crate::frame::{FramePath, FrameRunner};
-use crate::scenario::{self, ClusterParams, ClusterRow, ScaleParams, WorkerShare};
-use crate::servers::Backplane;
+use crate::scenario::{
+    self, ChurnParams, ClusterParams, ClusterRow, ScaleParams, SlowParams, SoakParams, WorkerShare,
+};
+use crate::servers::{Backplane, SessionOverrides};
 use crate::suite::FrameParams;
 use crate::{BroadcastParams, Error, FanoutParams, MemoryParams, Server, Suite, servers};
 
@@ -93,6 +95,32 @@ enum Command {
         /// The cluster's channel prefix.
         #[arg(long, default_value = "openws-bench")]
         prefix: String,
+        #[command(flatten)]
+        session: SessionOverrides,
+    },
+    /// Churn, then a slow consumer, against the openws servers (issue 9's
+    /// soak figures); fails when a cycle or a delivery fails or a target is missed.
+    Soak {
+        /// Servers, comma-separated (default: the three openws adapters).
+        #[arg(long, value_enum, value_delimiter = ',')]
+        servers: Option<Vec<Server>>,
+        /// Churn rounds [default: 10].
+        #[arg(long)]
+        rounds: Option<usize>,
+        /// Connect → createRoom → disconnect cycles per round [default: 1000].
+        #[arg(long)]
+        cycles: Option<usize>,
+        /// Members of the slow-consumer room, the slow one included [default: 1000].
+        #[arg(long)]
+        clients: Option<usize>,
+        /// Posts per second to the room [default: 20].
+        #[arg(long)]
+        rate: Option<f64>,
+        /// Posts of each run, without and with the slow one [default: 1800].
+        #[arg(long)]
+        messages: Option<usize>,
+        #[command(flatten)]
+        session: SessionOverrides,
     },
     /// One room spanning several openws-axum nodes joined by a backplane,
     /// against the same room on one node: delivery latency (paced) and
@@ -170,7 +198,34 @@ pub fn run(cli: Cli) -> Result<(), Error> {
             addr,
             backplane,
             prefix,
-        } => return servers::serve(server, addr, backplane, &prefix),
+            session,
+        } => return servers::serve(server, addr, backplane, &prefix, &session),
+        Command::Soak {
+            servers,
+            rounds,
+            cycles,
+            clients,
+            rate,
+            messages,
+            session,
+        } => {
+            let full = Suite::full_soak();
+            let params = SoakParams {
+                churn: ChurnParams {
+                    rounds: rounds.unwrap_or(full.churn.rounds),
+                    cycles: cycles.unwrap_or(full.churn.cycles),
+                    ..full.churn
+                },
+                slow: SlowParams {
+                    clients: clients.unwrap_or(full.slow.clients),
+                    rate: rate.unwrap_or(full.slow.rate),
+                    messages: messages.unwrap_or(full.slow.messages),
+                    ..full.slow
+                },
+                session,
+            };
+            return soak(exe, servers, params);
+        }
         Command::Cluster {
             backplanes,
             nodes,
@@ -315,6 +370,34 @@ pub fn run(cli: Cli) -> Result<(), Error> {
     Ok(())
 }
 
+/// Runs the soak against `servers` (default: every openws server), prints
+/// its table, and fails on problems and missed targets.
+fn soak(
+    exe: std::path::PathBuf,
+    servers: Option<Vec<Server>>,
+    params: SoakParams,
+) -> Result<(), Error> {
+    let servers = servers.unwrap_or_else(|| Server::OPENWS.to_vec());
+    if let Some(other) = servers.iter().find(|server| !server.is_openws()) {
+        return Err(format!(
+            "the soak runs against openws servers only, not {}",
+            other.name()
+        )
+        .into());
+    }
+    let mut suite = only(Suite::full(exe));
+    suite.servers = servers;
+    suite.soak = Some(params);
+    let report = suite.run()?;
+    println!("{}", report.to_markdown());
+    let failures = [report.problems(), report.missed_targets()].concat();
+    if failures.is_empty() {
+        return Ok(());
+    }
+    let failures = failures.join("\n");
+    Err(format!("the soak failed or missed a target:\n{failures}").into())
+}
+
 /// A suite with no scenario selected yet.
 fn only(mut suite: Suite) -> Suite {
     suite.fanout = None;
@@ -322,6 +405,7 @@ fn only(mut suite: Suite) -> Suite {
     suite.broadcast = None;
     suite.memory = None;
     suite.frames = None;
+    suite.soak = None;
     suite
 }
 

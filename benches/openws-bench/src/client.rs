@@ -6,7 +6,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant, SystemTime};
 
-use futures_util::{SinkExt, StreamExt, TryStreamExt, stream};
+use futures_util::{SinkExt, Stream, StreamExt, TryStreamExt, stream};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use tokio::net::{TcpSocket, TcpStream};
@@ -43,7 +43,17 @@ pub(crate) fn wall_us() -> u64 {
 
 /// Opens a WebSocket to `ws://addr{path}` (Nagle off, as the servers do).
 pub(crate) async fn connect(addr: SocketAddr, path: &str) -> Result<Ws, Error> {
-    open_socket(addr, path, None, None).await
+    open_socket(addr, path, None, None, None).await
+}
+
+/// [`connect`] with the socket's receive buffer fixed at `bytes` (no kernel
+/// autotuning), so a client that stops reading stalls the server's writes soon.
+pub(crate) async fn connect_with_receive_buffer(
+    addr: SocketAddr,
+    path: &str,
+    bytes: u32,
+) -> Result<Ws, Error> {
+    open_socket(addr, path, None, Some(bytes), None).await
 }
 
 /// The read buffer of a [`connect_lean`] client (tungstenite's default,
@@ -59,13 +69,16 @@ pub(crate) async fn connect_lean(
     source: Option<IpAddr>,
 ) -> Result<Ws, Error> {
     let config = WebSocketConfig::default().read_buffer_size(LEAN_READ_BUFFER);
-    open_socket(addr, path, source, Some(config)).await
+    open_socket(addr, path, source, None, Some(config)).await
 }
 
+/// Opens the TCP connection (from `source`, with a fixed `receive_buffer`,
+/// when given) and the WebSocket on it.
 async fn open_socket(
     addr: SocketAddr,
     path: &str,
     source: Option<IpAddr>,
+    receive_buffer: Option<u32>,
     config: Option<WebSocketConfig>,
 ) -> Result<Ws, Error> {
     let open = async {
@@ -75,6 +88,10 @@ async fn open_socket(
         };
         if let Some(source) = source {
             socket.bind(SocketAddr::new(source, 0))?;
+        }
+        if let Some(bytes) = receive_buffer {
+            // Before connecting, so the window the client offers is small from the start.
+            socket.set_recv_buffer_size(bytes)?;
         }
         let tcp = socket.connect(addr).await?;
         tcp.set_nodelay(true)?;
@@ -94,15 +111,46 @@ pub(crate) async fn open_users(
     path: &str,
     users: impl Iterator<Item = (String, String)>,
 ) -> Result<Vec<Ws>, Error> {
+    enter_each(addr, path, "createRoom", users)
+        .try_collect()
+        .await
+}
+
+/// Opens one connection per `(user, room)`, each entering its room with
+/// `message` (`createRoom` or `joinRoom`) and waiting for its `joinedRoom`,
+/// a bounded number at a time; yields them in order as they are ready.
+pub(crate) fn enter_each<'a>(
+    addr: SocketAddr,
+    path: &'a str,
+    message: &'a str,
+    users: impl Iterator<Item = (String, String)> + 'a,
+) -> impl Stream<Item = Result<Ws, Error>> + 'a {
     stream::iter(users)
-        .map(|(user, room)| async move {
+        .map(move |(user, room)| async move {
             let mut ws = connect(addr, path).await?;
-            enter(&mut ws, "createRoom", &user, &room).await?;
+            enter(&mut ws, message, &user, &room).await?;
             Ok::<_, Error>(ws)
         })
         .buffered(CONNECTING_AT_ONCE)
-        .try_collect()
+}
+
+/// Closes `ws` with the closing handshake: sends a close frame and reads
+/// until the server's answer ends the stream.
+pub(crate) async fn disconnect(mut ws: Ws) -> Result<(), Error> {
+    let close = async {
+        ws.close(None).await?;
+        while let Some(message) = ws.next().await {
+            match message {
+                Ok(_) => {}
+                Err(tokio_tungstenite::tungstenite::Error::ConnectionClosed) => break,
+                Err(error) => return Err(error.into()),
+            }
+        }
+        Ok::<_, Error>(())
+    };
+    tokio::time::timeout(WAIT, close)
         .await
+        .map_err(|_| "the closing handshake timed out")?
 }
 
 /// Sends `createRoom` or `joinRoom` for `user` and waits for the server to
@@ -148,16 +196,21 @@ where
 
 /// A client frame of the chat network.
 pub(crate) fn envelope<T: Serialize>(message_name: &str, payload: &T) -> String {
+    envelope_from("client", message_name, payload)
+}
+
+/// A frame of the chat network from `role`.
+pub(crate) fn envelope_from<T: Serialize>(role: &str, message_name: &str, payload: &T) -> String {
     #[derive(Serialize)]
     struct Envelope<'a, T> {
         #[serde(rename = "fromRole")]
-        from_role: &'static str,
+        from_role: &'a str,
         #[serde(rename = "messageName")]
         message_name: &'a str,
         payload: &'a T,
     }
     let envelope = Envelope {
-        from_role: "client",
+        from_role: role,
         message_name,
         payload,
     };
@@ -200,5 +253,11 @@ impl<'a> Incoming<'a> {
             return None;
         }
         self.payload.as_ref()?.text.as_deref()
+    }
+
+    /// The send time ([`now_us`]) at the start of a `receivedMessage`'s text,
+    /// as the scenarios' posts carry it.
+    pub(crate) fn sent_us(&self) -> Option<u64> {
+        self.received_text()?.split(' ').next()?.parse().ok()
     }
 }

@@ -21,10 +21,12 @@ mod suite;
 pub use cli::{Cli, run};
 pub use report::Report;
 pub use scenario::{
-    BroadcastParams, BroadcastResult, BroadcastStep, ClusterParams, ClusterRow, FanoutParams,
-    FanoutResult, MemoryParams, MemoryResult, ScaleParams, ScaleResult,
+    BroadcastParams, BroadcastResult, BroadcastStep, ChurnParams, ChurnResult, ClusterParams,
+    ClusterRow, Deliveries, FanoutParams, FanoutResult, MemoryParams, MemoryResult,
+    P99_RATIO_TARGET, RSS_GROWTH_TARGET, ScaleParams, ScaleResult, SlowParams, SlowResult,
+    SoakParams, SoakResult,
 };
-pub use servers::{Backplane, Server};
+pub use servers::{Backplane, Server, SessionOverrides};
 pub use suite::{FrameCost, Suite};
 
 /// Any failure of the harness, with a message saying what went wrong.

@@ -28,12 +28,8 @@ pub(crate) struct Running {
 }
 
 impl Running {
-    /// Starts `server` (Rust servers through `exe serve`), waits until it accepts.
-    pub(crate) async fn start(server: Server, exe: &Path) -> Result<Self, Error> {
-        Self::start_with(server, exe, &[]).await
-    }
-
-    /// [`Running::start`] with more arguments for `exe serve`.
+    /// Starts `server` (Rust servers through `exe serve .. serve_args`),
+    /// waits until it accepts.
     pub(crate) async fn start_with(
         server: Server,
         exe: &Path,

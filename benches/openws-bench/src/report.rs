@@ -4,7 +4,10 @@ use std::fmt::Write;
 use std::time::Duration;
 
 use crate::frame::FramePath;
-use crate::scenario::{BroadcastParams, BroadcastResult, FanoutParams, FanoutResult, MemoryResult};
+use crate::scenario::{
+    BroadcastParams, BroadcastResult, FanoutParams, FanoutResult, MemoryResult, SoakParams,
+    SoakResult,
+};
 use crate::{FrameCost, Server};
 
 /// One server's result in one scenario; `Err` says why it has none.
@@ -39,6 +42,10 @@ pub struct Report {
     pub memory: Vec<Outcome<MemoryResult>>,
     /// Per-frame cost of each path.
     pub frames: Vec<FrameCost>,
+    /// The soak per openws server.
+    pub soak: Vec<Outcome<SoakResult>>,
+    /// The soak parameters, when it ran.
+    pub soak_params: Option<SoakParams>,
 }
 
 impl Report {
@@ -54,6 +61,8 @@ impl Report {
             broadcast_params: None,
             memory: Vec::new(),
             frames: Vec::new(),
+            soak: Vec::new(),
+            soak_params: None,
         }
     }
 
@@ -102,7 +111,27 @@ impl Report {
                 Ok(_) => {}
             }
         }
+        for Outcome { server, result } in &self.soak {
+            match result {
+                Err(error) => failed("soak", *server, error),
+                Ok(r) => r.problems().iter().for_each(|p| failed("soak", *server, p)),
+            }
+        }
         problems
+    }
+
+    /// The soak targets (issue 9) each server missed.
+    pub fn missed_targets(&self) -> Vec<String> {
+        let results = self.soak.iter().filter_map(|outcome| {
+            let result = outcome.result.as_ref().ok()?;
+            Some((outcome.server, result))
+        });
+        results
+            .flat_map(|(server, result)| {
+                let missed = result.missed_targets().into_iter();
+                missed.map(move |target| format!("soak on {}: {target}", server.name()))
+            })
+            .collect()
     }
 
     /// The report as markdown: the summary with ratios, then each scenario.
@@ -134,6 +163,9 @@ impl Report {
         self.broadcast_table(&mut out);
         self.memory_table(&mut out);
         self.frames_table(&mut out);
+        if let Some(params) = &self.soak_params {
+            out.push_str(&SoakResult::to_markdown(&self.soak, params));
+        }
         out
     }
 

@@ -7,8 +7,14 @@ use std::time::Duration;
 use crate::frame::{FramePath, FrameRunner};
 use crate::process::Running;
 use crate::report::{Outcome, Report};
-use crate::scenario::{self, BroadcastParams, FanoutParams, MemoryParams};
-use crate::{Error, Server};
+use crate::scenario::{
+    self, BroadcastParams, ChurnParams, FanoutParams, MemoryParams, SlowParams, SoakParams,
+};
+use crate::{Error, Server, SessionOverrides};
+
+/// The slow member's socket receive buffer: small, so its unread frames
+/// stall the server's writes to it soon (the conformance suite's slow reader).
+const SLOW_RECEIVE_BUFFER: u32 = 4096;
 
 /// What to run: which servers, and the parameters of each scenario (`None` skips it).
 #[derive(Debug, Clone)]
@@ -27,6 +33,8 @@ pub struct Suite {
     pub memory: Option<MemoryParams>,
     /// Per-frame cost.
     pub frames: Option<FrameParams>,
+    /// Churn and a slow consumer (openws servers only).
+    pub soak: Option<SoakParams>,
 }
 
 /// How the per-frame cost is measured.
@@ -87,6 +95,31 @@ impl Suite {
                 iterations: 200_000,
                 callgrind_iterations: 20_000,
             }),
+            // Ten minutes more: the `soak` command runs it.
+            soak: None,
+        }
+    }
+
+    /// The soak at full size (issue 9): 10 rounds of 1,000 churn cycles, then
+    /// a room of 1,000 members with one that never reads, the servers on
+    /// the core's default session limits.
+    pub fn full_soak() -> SoakParams {
+        SoakParams {
+            churn: ChurnParams {
+                rounds: 10,
+                cycles: 1000,
+                settle: Duration::from_secs(1),
+            },
+            // 20 posts/s to 998 readers for 90 s: past the documented
+            // bound of 61 s for a member that never reads.
+            slow: SlowParams {
+                clients: 1000,
+                rate: 20.0,
+                messages: 1800,
+                receive_buffer: SLOW_RECEIVE_BUFFER,
+                poll: Duration::from_millis(100),
+            },
+            session: SessionOverrides::default(),
         }
     }
 
@@ -126,6 +159,26 @@ impl Suite {
                 iterations: 200,
                 callgrind_iterations: 0,
             }),
+            // Keepalive and close grace shortened so the slow one goes within a second.
+            soak: Some(SoakParams {
+                churn: ChurnParams {
+                    rounds: 2,
+                    cycles: 20,
+                    settle: Duration::from_millis(50),
+                },
+                slow: SlowParams {
+                    clients: 10,
+                    rate: 100.0,
+                    messages: 50,
+                    receive_buffer: SLOW_RECEIVE_BUFFER,
+                    poll: Duration::from_millis(20),
+                },
+                session: SessionOverrides {
+                    outbound_queue: None,
+                    ping_interval_ms: Some(200),
+                    close_grace_ms: Some(200),
+                },
+            }),
         }
     }
 
@@ -158,6 +211,18 @@ impl Suite {
                 let run = async |server: &Running| scenario::memory(server, params).await;
                 report.memory = self.each_server("idle memory", run).await;
             }
+            if let Some(params) = &self.soak {
+                let openws: Vec<Server> = self
+                    .servers
+                    .iter()
+                    .copied()
+                    .filter(|s| s.is_openws())
+                    .collect();
+                let args = params.serve_args();
+                let run = async |server: &Running| scenario::soak(server, params).await;
+                report.soak = each_server("soak", &self.exe, &openws, &args, run).await;
+                report.soak_params = Some(params.clone());
+            }
         });
         drop(runtime);
         if let Some(params) = self.frames {
@@ -173,25 +238,38 @@ impl Suite {
         name: &str,
         scenario: impl AsyncFn(&Running) -> Result<T, Error>,
     ) -> Vec<Outcome<T>> {
-        let mut outcomes = Vec::with_capacity(self.servers.len());
-        for &server in &self.servers {
-            eprintln!("{name}: {}", server.name());
-            let result = match Running::start(server, &self.exe).await {
-                Ok(running) => {
-                    let result = scenario(&running).await;
-                    running.stop().await;
-                    result
-                }
-                Err(error) => Err(error),
-            };
-            let result = result.map_err(|error| {
-                eprintln!("{name}: {} failed: {error}", server.name());
-                error.to_string()
-            });
-            outcomes.push(Outcome { server, result });
-        }
-        outcomes
+        each_server(name, &self.exe, &self.servers, &[], scenario).await
     }
+}
+
+/// Runs `scenario` against each of `servers` in turn, each started fresh
+/// (Rust servers as `exe serve .. serve_args`) and stopped afterwards.
+async fn each_server<T>(
+    name: &str,
+    exe: &Path,
+    servers: &[Server],
+    serve_args: &[String],
+    scenario: impl AsyncFn(&Running) -> Result<T, Error>,
+) -> Vec<Outcome<T>> {
+    let serve_args: Vec<&str> = serve_args.iter().map(String::as_str).collect();
+    let mut outcomes = Vec::with_capacity(servers.len());
+    for &server in servers {
+        eprintln!("{name}: {}", server.name());
+        let result = match Running::start_with(server, exe, &serve_args).await {
+            Ok(running) => {
+                let result = scenario(&running).await;
+                running.stop().await;
+                result
+            }
+            Err(error) => Err(error),
+        };
+        let result = result.map_err(|error| {
+            eprintln!("{name}: {} failed: {error}", server.name());
+            error.to_string()
+        });
+        outcomes.push(Outcome { server, result });
+    }
+    outcomes
 }
 
 /// Times every path, and counts its instructions under callgrind when asked.

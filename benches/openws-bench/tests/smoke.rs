@@ -37,6 +37,30 @@ fn smoke_run_delivers_everything_and_prints_the_tables() {
         assert!(memory.baseline_kib > 0 && memory.loaded_kib > 0);
         assert_eq!(memory.sessions, 50);
     }
+    assert_eq!(report.soak.len(), Server::OPENWS.len());
+    for outcome in &report.soak {
+        let soak = outcome.result.as_ref().expect("the soak ran");
+        let churn = &soak.churn;
+        assert_eq!(churn.rss_kib.len(), 2, "{:?}", outcome.server);
+        assert_eq!((churn.failures, churn.rooms_left), (0, 0));
+        assert!(churn.rss_kib.iter().all(|&kib| kib > 0));
+        let slow = soak.slow.as_ref().expect("the slow consumer ran");
+        // 10 members: the sender, 8 readers and the slow one; 50 posts a run.
+        assert_eq!(slow.readers, 8);
+        for run in [slow.alone, slow.with_slow] {
+            assert!(run.is_complete(), "{:?}: {run:?}", outcome.server);
+            assert_eq!(run.expected, 8 * 50);
+            assert!(run.p50 > Duration::ZERO && run.p99 >= run.p50);
+        }
+        // Keepalive every 200 ms, two missed, close grace 200 ms: 0.8 s.
+        assert_eq!(slow.bound, Duration::from_millis(800));
+        let gone = slow.gone_after.expect("the slow member is let go");
+        assert!(
+            gone <= slow.bound + SLACK,
+            "{:?}: the slow member went after {gone:?}",
+            outcome.server
+        );
+    }
     let paths: Vec<FramePath> = report.frames.iter().map(|cost| cost.path).collect();
     assert_eq!(paths, FramePath::ALL);
     assert!(report.frames.iter().all(|cost| cost.nanos > 0.0));
@@ -49,4 +73,8 @@ fn smoke_run_delivers_everything_and_prints_the_tables() {
     }
     assert!(table.contains("| openws-axum / limit |"));
     assert!(table.contains("| openws-deliver |"));
+    assert!(table.contains("#### Soak"));
 }
+
+/// Scheduling slack on a loaded machine, on top of a documented bound.
+const SLACK: Duration = Duration::from_secs(1);

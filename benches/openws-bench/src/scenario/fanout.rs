@@ -193,8 +193,9 @@ struct Post<'a> {
     text: &'a str,
 }
 
-/// Sends `messages` posts, at `(first, period)` when paced; gives the sink back.
-async fn send(
+/// Sends `messages` posts, at `(first, period)` when paced; gives the sink
+/// back. Each post's text starts with its send time ([`now_us`]).
+pub(super) async fn send(
     mut sink: SplitSink<Ws, Message>,
     user_id: String,
     room_id: String,
@@ -264,11 +265,7 @@ async fn read(
             }
         };
         let now = now_us();
-        let sent = Incoming::parse(&text)?
-            .received_text()
-            .and_then(|text| text.split(' ').next())
-            .and_then(|sent| sent.parse::<u64>().ok());
-        if let Some(sent) = sent {
+        if let Some(sent) = Incoming::parse(&text)?.sent_us() {
             reading.latencies.push(now.saturating_sub(sent));
             reading.last_us = now;
         }

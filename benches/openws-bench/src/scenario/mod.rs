@@ -2,15 +2,20 @@
 //! `cluster` and `scale`, against nodes they start).
 
 mod broadcast;
+mod churn;
 mod cluster;
 mod fanout;
 mod memory;
+mod portal;
 mod scale;
+mod slow;
+mod soak;
 
 use std::time::Duration;
 
 pub(crate) use broadcast::run as broadcast;
 pub use broadcast::{BroadcastParams, BroadcastResult, BroadcastStep};
+pub use churn::{ChurnParams, ChurnResult, RSS_GROWTH_TARGET};
 pub(crate) use cluster::run as cluster;
 pub use cluster::{ClusterParams, ClusterRow};
 pub(crate) use fanout::run as fanout;
@@ -19,6 +24,9 @@ pub(crate) use memory::run as memory;
 pub use memory::{MemoryParams, MemoryResult};
 pub(crate) use scale::worker::{WorkerShare, run as scale_worker};
 pub use scale::{ScaleParams, ScaleResult};
+pub use slow::{Deliveries, P99_RATIO_TARGET, SlowParams, SlowResult};
+pub(crate) use soak::run as soak;
+pub use soak::{SoakParams, SoakResult};
 
 /// The `q` quantile (0..=1) of `samples` in microseconds, by nearest rank.
 fn percentile(samples: &mut [u64], q: f64) -> Duration {

@@ -4,10 +4,13 @@
 
 pub(crate) mod limit;
 pub(crate) mod openws;
+mod session;
 
 use std::net::SocketAddr;
 
 use crate::Error;
+
+pub use session::SessionOverrides;
 
 /// A server the harness can start and drive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum)]
@@ -41,6 +44,9 @@ impl Server {
         Server::OpenwsActix,
         Server::OpenwsWarp,
     ];
+
+    /// openws-rs on each adapter.
+    pub const OPENWS: [Server; 3] = [Server::OpenwsAxum, Server::OpenwsActix, Server::OpenwsWarp];
 
     /// The name used on the command line and in tables.
     pub fn name(self) -> &'static str {
@@ -105,15 +111,20 @@ impl Backplane {
 
 /// Serves `server` on `addr` until the process is killed, printing
 /// `listening <addr>` on stdout once it accepts connections. `/chat` and
-/// `/scale` go through `backplane` (openws-rs on axum only).
+/// `/scale` go through `backplane` (openws-rs on axum only), and `/chat` runs
+/// with `overrides` of the session limits (openws-rs only).
 pub(crate) fn serve(
     server: Server,
     addr: SocketAddr,
     backplane: Backplane,
     prefix: &str,
+    overrides: &SessionOverrides,
 ) -> Result<(), Error> {
     if backplane != Backplane::Local && server != Server::OpenwsAxum {
         return Err("a backplane is only wired for --server openws-axum".into());
+    }
+    if !overrides.is_default() && !server.is_openws() {
+        return Err("session limits are only wired for the openws servers".into());
     }
     // Quiet unless asked: `RUST_LOG=debug` shows, for instance, peers not reached.
     if let Ok(filter) = tracing_subscriber::EnvFilter::try_from_default_env() {
@@ -124,9 +135,9 @@ pub(crate) fn serve(
     }
     match server {
         Server::Limit => limit::serve(addr),
-        Server::OpenwsAxum => openws::serve_axum(addr, backplane, prefix),
-        Server::OpenwsActix => openws::serve_actix(addr),
-        Server::OpenwsWarp => openws::serve_warp(addr),
+        Server::OpenwsAxum => openws::serve_axum(addr, backplane, prefix, overrides),
+        Server::OpenwsActix => openws::serve_actix(addr, overrides),
+        Server::OpenwsWarp => openws::serve_warp(addr, overrides),
         Server::Node => Err("the Node server runs under node: benches/node/server.js".into()),
     }
 }

@@ -6,18 +6,30 @@ use std::net::SocketAddr;
 
 use openws::hub::cluster::Cluster;
 use openws::spec::MessageSpec;
-use openws::{BindError, Bindings, Ctx, HandlerError, Network, schema_for};
+use openws::{BindError, Bindings, BindingsBuilder, Ctx, HandlerError, Network, schema_for};
 
-use super::{Backplane, Broadcast, announce, listen, tokio_runtime};
+use super::{Backplane, Broadcast, SessionOverrides, announce, listen, tokio_runtime};
 use crate::Error;
 use crate::chat::{self, Chat, JoinedRoom, RoomRequest, SendMessage};
 
-/// The portal's bearer token on these servers (the scenarios use no portal).
-const PORTAL_TOKEN: &str = "bench-portal-token";
+/// The portal's bearer token on these servers (the soak asks who is in a room).
+pub(crate) const PORTAL_TOKEN: &str = "bench-portal-token";
 
 /// The seed's chat: network, handlers, connect and close hooks.
 pub(crate) fn chat_bindings() -> Bindings {
-    chat::bindings(PORTAL_TOKEN).expect("the chat network binds")
+    chat_bindings_with(&SessionOverrides::default())
+}
+
+/// The seed's chat with `overrides` of the session limits: the `/chat` route.
+pub(crate) fn chat_bindings_with(overrides: &SessionOverrides) -> Bindings {
+    overrides
+        .apply(chat_builder())
+        .build()
+        .expect("the chat network binds")
+}
+
+fn chat_builder() -> BindingsBuilder<Chat> {
+    chat::builder(chat::Style::Trait, PORTAL_TOKEN).expect("the chat network binds")
 }
 
 /// The network `/bench` serves: the chat's, with `broadcast` added.
@@ -113,15 +125,17 @@ pub(crate) fn serve_axum(
     addr: SocketAddr,
     backplane: Backplane,
     prefix: &str,
+    overrides: &SessionOverrides,
 ) -> Result<(), Error> {
     use openws::axum::RouterExt;
     tokio_runtime()?.block_on(async {
         let cluster = backplane.join(prefix).await?;
         let chat = match &cluster {
-            Some(cluster) => chat::builder(chat::Style::Trait, PORTAL_TOKEN)?
+            Some(cluster) => overrides
+                .apply(chat_builder())
                 .backplane(cluster.clone())
                 .build()?,
-            None => chat_bindings(),
+            None => chat_bindings_with(overrides),
         };
         let networks = openws::Networks::new();
         let app = axum::Router::new()
@@ -136,9 +150,9 @@ pub(crate) fn serve_axum(
 }
 
 /// openws-rs on actix-web (its own runtime, one worker per core).
-pub(crate) fn serve_actix(addr: SocketAddr) -> Result<(), Error> {
+pub(crate) fn serve_actix(addr: SocketAddr, overrides: &SessionOverrides) -> Result<(), Error> {
     use actix_web::{App, HttpServer};
-    let chat = chat_bindings();
+    let chat = chat_bindings_with(overrides);
     let bench = bench_bindings()?;
     let networks = openws::Networks::new();
     actix_web::rt::System::new().block_on(async move {
@@ -157,12 +171,15 @@ pub(crate) fn serve_actix(addr: SocketAddr) -> Result<(), Error> {
 }
 
 /// openws-rs on warp.
-pub(crate) fn serve_warp(addr: SocketAddr) -> Result<(), Error> {
+pub(crate) fn serve_warp(addr: SocketAddr, overrides: &SessionOverrides) -> Result<(), Error> {
     use warp::Filter;
     let networks = openws::Networks::new();
-    let routes = openws::warp::network("/chat", chat_bindings(), &networks).or(
-        openws::warp::network("/bench", bench_bindings()?, &networks),
-    );
+    let chat = chat_bindings_with(overrides);
+    let routes = openws::warp::network("/chat", chat, &networks).or(openws::warp::network(
+        "/bench",
+        bench_bindings()?,
+        &networks,
+    ));
     tokio_runtime()?.block_on(async {
         let listener = listen(addr)?;
         announce(listener.local_addr()?);
