@@ -64,10 +64,12 @@ impl Default for SessionConfig {
 }
 
 impl SessionConfig {
-    /// The longest a peer that stopped answering stays connected:
-    /// `(max_missed_pings + 1) × ping_interval`, or `None` without pings.
+    /// The longest a peer that stopped sending stays connected after its last
+    /// frame: `(max_missed_pings + 1) × ping_interval` (`max_missed_pings`
+    /// counted as at least 1), or `None` without pings. It goes no sooner
+    /// than `max_missed_pings` intervals after it.
     pub fn dead_peer_bound(&self) -> Option<Duration> {
         self.ping_interval
-            .map(|interval| interval * self.max_missed_pings.saturating_add(1))
+            .map(|interval| interval * self.max_missed_pings.max(1).saturating_add(1))
     }
 }

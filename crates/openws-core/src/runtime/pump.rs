@@ -269,7 +269,13 @@ impl Liveness {
 }
 
 /// Asks for a ping every interval; resolves with the close frame for a peer
-/// that let more than `max_missed_pings` intervals in a row pass in silence.
+/// that let `max_missed_pings` intervals (at least one) in a row pass in
+/// silence.
+///
+/// A tick that heard a frame knows only that it came after the tick before;
+/// counting silent ticks from there, the drop comes between `max_missed` and
+/// `max_missed + 1` intervals after the peer's last frame, within
+/// [`SessionConfig::dead_peer_bound`].
 async fn keepalive(config: &SessionConfig, liveness: &Liveness, ping_due: &Notify) -> CloseFrame {
     let Some(interval) = config.ping_interval else {
         return pending().await;
@@ -277,17 +283,17 @@ async fn keepalive(config: &SessionConfig, liveness: &Liveness, ping_due: &Notif
     let mut ticks = tokio::time::interval_at(Instant::now() + interval, interval);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut seen = liveness.frames();
-    let mut missed = 0u32;
+    let mut silent = 0u32;
     loop {
         ticks.tick().await;
         let heard = liveness.frames();
         if heard == seen {
-            missed += 1;
+            silent += 1;
         } else {
-            missed = 0;
+            silent = 0;
             seen = heard;
         }
-        if missed > config.max_missed_pings {
+        if silent >= config.max_missed_pings.max(1) {
             return CloseFrame::new(CloseFrame::POLICY, "keepalive: no answer to pings");
         }
         ping_due.notify_one();
