@@ -488,8 +488,10 @@ impl<S: Send + Sync + 'static> BindingsBuilder<S> {
     }
 
     /// Pings every connection each `interval` and drops one (1008) that lets
-    /// more than `max_missed_pings` intervals in a row pass without any frame
-    /// (default: every 20 s, 2 missed; a dead peer goes within 60 s).
+    /// `max_missed_pings` intervals (at least one) pass without any frame: it
+    /// goes between `max_missed_pings` and `max_missed_pings + 1` intervals
+    /// after its last frame (default: every 20 s, 2 missed; a dead peer goes
+    /// 40 to 60 s after its last frame).
     pub fn keepalive(mut self, interval: Duration, max_missed_pings: u32) -> Self {
         self.config.ping_interval = Some(interval);
         self.config.max_missed_pings = max_missed_pings;

@@ -26,8 +26,8 @@ pub struct SessionConfig {
     pub close_grace: Duration,
     /// How often the server pings each connection; `None` sends no pings.
     pub ping_interval: Option<Duration>,
-    /// How many ping intervals in a row may pass without any frame from the
-    /// peer (a pong or anything else) before it is dropped as dead.
+    /// After how many ping intervals in a row without any frame from the peer
+    /// (a pong or anything else) it is dropped as dead (counted as at least 1).
     pub max_missed_pings: u32,
     /// Closes a connection (1000) that sent no message (text or binary frame)
     /// for this long; `None` keeps idle connections open.

@@ -66,7 +66,7 @@ enum End {
 ///
 /// The pump also keeps the connection honest: it pings every
 /// [`SessionConfig::ping_interval`] and drops a peer that stays silent for
-/// more than [`SessionConfig::max_missed_pings`] intervals, closes one idle
+/// [`SessionConfig::max_missed_pings`] intervals, closes one idle
 /// past [`SessionConfig::idle_timeout`], applies the inbound
 /// [`SessionConfig::rate_limit`], and on a graceful shutdown of the bindings
 /// closes with 1001 after the frames already queued.
