@@ -380,6 +380,26 @@ impl Shared {
     /// Publishes the request `header_for` builds (given its id), followed by
     /// `frame`, to `node`, and waits up to the answer timeout for that node's
     /// [`Delivery`]; `what` names the request in the error.
+    /// What became of a request about connection `id`: `here` when this node
+    /// holds it, an unknown id when its node is not live, else its node's answer.
+    async fn ask_owner(
+        &self,
+        id: ConnectionId,
+        here: impl FnOnce() -> Delivery,
+        what: &str,
+        frame: &[u8],
+        header_for: impl FnOnce(u64) -> Header,
+    ) -> Result<Delivery, BackplaneError> {
+        let node = id.node();
+        if node == self.node {
+            return Ok(here());
+        }
+        if !self.is_live(node) {
+            return Ok(unknown());
+        }
+        self.ask(node, what, frame, header_for).await
+    }
+
     async fn ask(
         &self,
         node: u64,
@@ -524,13 +544,6 @@ impl Backplane for Cluster {
     ) -> BoxFuture<'a, Result<Delivery, BackplaneError>> {
         Box::pin(async move {
             let shared = &self.shared;
-            let node = to.node();
-            if node == shared.node {
-                return Ok(local.push(to, frame));
-            }
-            if !shared.is_live(node) {
-                return Ok(unknown());
-            }
             let header_for = |request| Header::Push {
                 origin: shared.node,
                 request,
@@ -539,7 +552,10 @@ impl Backplane for Cluster {
                 message: frame.message.clone(),
                 roles: frame.roles.clone(),
             };
-            shared.ask(node, "push", &frame.bytes, header_for).await
+            let here = || local.push(to, frame);
+            shared
+                .ask_owner(to, here, "push", &frame.bytes, header_for)
+                .await
         })
     }
 
@@ -551,13 +567,6 @@ impl Backplane for Cluster {
     ) -> BoxFuture<'a, Result<Delivery, BackplaneError>> {
         Box::pin(async move {
             let shared = &self.shared;
-            let node = id.node();
-            if node == shared.node {
-                return Ok(local.close(id, frame.clone()));
-            }
-            if !shared.is_live(node) {
-                return Ok(unknown());
-            }
             let header_for = |request| Header::Close {
                 origin: shared.node,
                 request,
@@ -566,7 +575,8 @@ impl Backplane for Cluster {
                 code: frame.code,
                 reason: frame.reason.clone(),
             };
-            shared.ask(node, "close", b"", header_for).await
+            let here = || local.close(id, frame.clone());
+            shared.ask_owner(id, here, "close", b"", header_for).await
         })
     }
 
