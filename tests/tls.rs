@@ -10,7 +10,7 @@
 mod example;
 
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -62,6 +62,51 @@ async fn chat_serves_wss_with_a_certificate_from_pem_files() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
+/// From a raw socket: plain HTTP, bytes that are not TLS, and a handshake
+/// cut off halfway each get the connection closed (the stalled one within
+/// the header-read timeout), and the server goes on serving TLS clients.
+#[tokio::test]
+async fn bad_tls_from_a_raw_socket_is_closed_and_the_server_goes_on() {
+    for name in ["chat_axum", "chat_actix"] {
+        let server = Example::start(name, &[], &[("OPENWS_TLS", "self-signed")]).await;
+        let pem = certificate_file(&server);
+        let not_tls: [&[u8]; 2] = [
+            b"GET /openws/spec.json HTTP/1.1\r\nHost: localhost\r\n\r\n",
+            &[0x16, 0x03, 0x01, 0xff, 0xff, 0x01, 0x00, 0x00, 0x01],
+        ];
+        for bytes in not_tls {
+            let mut raw = TcpStream::connect(server.addr).await.unwrap();
+            raw.write_all(bytes).await.unwrap();
+            assert_closed(&mut raw, LIMIT).await;
+        }
+        // A ClientHello announcing 512 bytes, of which 5 come, then silence:
+        // closed within the header-read timeout (5 s; actix's TLS one is 3 s).
+        let mut stalled = TcpStream::connect(server.addr).await.unwrap();
+        stalled
+            .write_all(&[0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03])
+            .await
+            .unwrap();
+        assert_closed(&mut stalled, Duration::from_secs(5) + LIMIT).await;
+        chat_over_tls(server.addr, &trusting(&pem)).await;
+        std::fs::remove_file(pem).unwrap();
+    }
+}
+
+/// Waits until the server closes `raw` (whatever it wrote first: a TLS alert).
+async fn assert_closed(raw: &mut TcpStream, limit: Duration) {
+    let drained = async {
+        let mut buffer = [0u8; 1024];
+        while let Ok(read) = raw.read(&mut buffer).await {
+            if read == 0 {
+                return;
+            }
+        }
+    };
+    tokio::time::timeout(limit, drained)
+        .await
+        .expect("the server closes a connection that does not speak TLS");
+}
+
 #[tokio::test]
 async fn a_half_configured_tls_refuses_to_start() {
     let server = tokio::process::Command::new(
@@ -89,15 +134,8 @@ async fn a_half_configured_tls_refuses_to_start() {
 /// another certificate is refused.
 async fn self_signed(name: &str) {
     let server = Example::start(name, &[], &[("OPENWS_TLS", "self-signed")]).await;
-    let line = server
-        .log_line("self-signed certificate")
-        .expect("the certificate's file is logged");
-    let pem = line
-        .split(" at ")
-        .nth(1)
-        .and_then(|rest| rest.split(' ').next())
-        .expect("a path in the log line");
-    chat_over_tls(server.addr, &trusting(Path::new(pem))).await;
+    let pem = certificate_file(&server);
+    chat_over_tls(server.addr, &trusting(&pem)).await;
 
     let stranger = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
     let mut roots = RootCertStore::empty();
@@ -106,6 +144,19 @@ async fn self_signed(name: &str) {
     let error = refused.expect_err("a certificate the client does not trust");
     assert!(error.to_string().contains("certificate"), "{error}");
     std::fs::remove_file(pem).unwrap();
+}
+
+/// The self-signed certificate's file, as the example logged it.
+fn certificate_file(server: &Example) -> PathBuf {
+    let line = server
+        .log_line("self-signed certificate")
+        .expect("the certificate's file is logged");
+    let path = line
+        .split(" at ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .expect("a path in the log line");
+    PathBuf::from(path)
 }
 
 /// Over TLS: the spec lists `wss` endpoints and names, and a client creates a
