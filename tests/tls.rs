@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use example::Example;
 use futures_util::{SinkExt, StreamExt};
+use openws_testkit::http_get;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
 use rustls::{ClientConfig, RootCertStore};
@@ -197,19 +198,14 @@ async fn chat_over_tls(addr: SocketAddr, config: &Arc<ClientConfig>) {
 
 /// `GET path` over HTTPS; the response body.
 async fn https_get(addr: SocketAddr, config: &Arc<ClientConfig>, path: &str) -> String {
-    let mut tls = tls_connect(addr, config).await.expect("TLS handshake");
-    let request = format!(
-        "GET {path} HTTP/1.1\r\nHost: localhost:{}\r\nConnection: close\r\n\r\n",
-        addr.port()
-    );
-    tls.write_all(request.as_bytes()).await.unwrap();
-    let mut response = Vec::new();
-    // A server may end a TLS stream without close_notify; what arrived is enough.
-    let _ = tokio::time::timeout(LIMIT, tls.read_to_end(&mut response)).await;
-    let response = String::from_utf8(response).unwrap();
-    let (head, body) = response.split_once("\r\n\r\n").expect("an HTTP response");
-    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
-    body.to_owned()
+    let tls = tls_connect(addr, config).await.expect("TLS handshake");
+    let host = format!("localhost:{}", addr.port());
+    let get = http_get::request_on(tls, &host, "GET", path, &[], "");
+    let response = tokio::time::timeout(LIMIT, get)
+        .await
+        .expect("an answer in time");
+    assert_eq!(response.status, 200, "{response:?}");
+    response.body
 }
 
 /// A TLS connection to `addr` for the name `localhost`.

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::{Duration, SystemTime};
 
+use openws_testkit::http_get;
 use serde_json::Value;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::process::{Child, Command};
 
 // Shared with the TLS tests; each uses a part.
@@ -47,28 +47,19 @@ pub(crate) async fn management(
     path: &str,
     body: &str,
 ) -> (u16, Value) {
+    let headers = [
+        ("Authorization", "Bearer dev-admin-token"),
+        ("Content-Type", "application/json"),
+    ];
     let exchange = async {
-        let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
-        let request = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer dev-admin-token\r\n\
-             Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        );
-        stream.write_all(request.as_bytes()).await.expect("write");
-        let mut raw = String::new();
-        stream.read_to_string(&mut raw).await.expect("read");
-        raw
+        let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        http_get::request_on(stream, &addr.to_string(), method, path, &headers, body).await
     };
-    let raw = tokio::time::timeout(Duration::from_secs(10), exchange)
+    let response = tokio::time::timeout(Duration::from_secs(10), exchange)
         .await
         .expect("management request timed out");
-    let (head, body) = raw.split_once("\r\n\r\n").expect("HTTP response");
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .expect("status");
-    (status, serde_json::from_str(body).unwrap_or(Value::Null))
+    let json = serde_json::from_str(&response.body).unwrap_or(Value::Null);
+    (response.status, json)
 }
 
 /// A broker of this test's own on a free loopback port (the machine's

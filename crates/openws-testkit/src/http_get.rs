@@ -1,8 +1,8 @@
-//! A minimal HTTP/1.1 client over a plain TCP socket, for the app-level endpoints.
+//! A minimal HTTP/1.1 client over a plain TCP (or any) stream, for the app-level endpoints.
 
 use std::net::SocketAddr;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::client::TIMEOUT;
@@ -51,24 +51,42 @@ pub async fn request_with(
     headers: &[(&str, &str)],
     body: &str,
 ) -> Response {
+    let exchange = async {
+        let stream = TcpStream::connect(addr).await.expect("connect");
+        request_on(stream, &addr.to_string(), method, path, headers, body).await
+    };
+    tokio::time::timeout(TIMEOUT, exchange)
+        .await
+        .expect("HTTP request timed out")
+}
+
+/// `method path` with `body`, extra `headers` and `Connection: close` on an
+/// open `stream` (plain TCP, or TLS) to `host`, read to its end; unbounded in
+/// time (bound it at the caller).
+pub async fn request_on(
+    mut stream: impl AsyncRead + AsyncWrite + Unpin,
+    host: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Response {
     let extra: String = headers
         .iter()
         .map(|(name, value)| format!("{name}: {value}\r\n"))
         .collect();
-    let exchange = async {
-        let mut stream = TcpStream::connect(addr).await.expect("connect");
-        let request = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        );
-        stream.write_all(request.as_bytes()).await.expect("write");
-        let mut raw = Vec::new();
-        stream.read_to_end(&mut raw).await.expect("read");
-        raw
-    };
-    let raw = tokio::time::timeout(TIMEOUT, exchange)
-        .await
-        .expect("HTTP GET timed out");
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut raw = Vec::new();
+    match stream.read_to_end(&mut raw).await {
+        Ok(_) => {}
+        // A TLS server may end the stream without close_notify; what came is the answer.
+        Err(error) if error.kind() == std::io::ErrorKind::UnexpectedEof => {}
+        Err(error) => panic!("read: {error}"),
+    }
     let text = String::from_utf8(raw).expect("UTF-8 response");
     let (head, body) = text.split_once("\r\n\r\n").expect("HTTP response");
     let status = head
